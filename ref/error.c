@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The error object every libhostchannel call reports through: one message,
+ * worded for the user, plus the errno that caused it. Callers add context on
+ * the way up; only the CLI prints.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hostchannel.h"
+
+static int error_vset(hc_error_t **err, int errnum, bool with_strerror, const char *fmt,
+		      va_list ap)
+{
+	char *msg = NULL;
+	hc_error_t *e;
+
+	if (err == NULL || *err != NULL)
+		return -1;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	if (msg != NULL && with_strerror && errnum != 0) {
+		char *full = NULL;
+
+		if (asprintf(&full, "%s: %s", msg, strerror(errnum)) >= 0) {
+			free(msg);
+			msg = full;
+		}
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		free(msg);
+		return -1;
+	}
+	e->errnum = errnum;
+	e->msg = msg != NULL ? msg : strdup("out of memory");
+	*err = e;
+	return -1;
+}
+
+int hc_error_set(hc_error_t **err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vset(err, errnum, false, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int hc_error_sys(hc_error_t **err, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_vset(err, errnum, true, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int hc_error_prefix(hc_error_t **err, const char *fmt, ...)
+{
+	char *prefix = NULL, *full = NULL;
+	va_list ap;
+	int n;
+
+	if (err == NULL || *err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	n = vasprintf(&prefix, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if (asprintf(&full, "%s: %s", prefix, (*err)->msg ? (*err)->msg : "") >= 0) {
+		free((*err)->msg);
+		(*err)->msg = full;
+	}
+	free(prefix);
+	return -1;
+}
+
+void hc_error_free(hc_error_t **err)
+{
+	if (err == NULL || *err == NULL)
+		return;
+	free((*err)->msg);
+	free(*err);
+	*err = NULL;
+}
+
+void hc_cleanup_freep(void *p)
+{
+	void **pp = p;
+
+	free(*pp);
+	*pp = NULL;
+}
+
+void hc_cleanup_closep(int *fd)
+{
+	if (*fd >= 0) {
+		int saved = errno;
+
+		close(*fd);
+		errno = saved;
+	}
+	*fd = -1;
+}
+
+void hc_cleanup_errorp(hc_error_t **err)
+{
+	hc_error_free(err);
+}

@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libhostchannel: the container "host channel", a tmpfs shared by a container
+ * and the host (../shared/spec/host-channel.md is the contract).
+ *
+ * Conventions, for every function here:
+ *  - 0 on success, -1 on failure with *err set (when err is not NULL);
+ *  - an error carries errno (0 when the failure is a bad input) and one
+ *    message, already worded for the user; callers add context with
+ *    hc_error_prefix() and print it in one place;
+ *  - nothing prints, nothing exits.
+ */
+#ifndef HOSTCHANNEL_H
+#define HOSTCHANNEL_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ errors */
+
+typedef struct hc_error {
+	int errnum; /* errno of the failing call, or 0 for a bad input */
+	char *msg;  /* complete message, no trailing newline */
+} hc_error_t;
+
+/* Set *err (if err != NULL and *err == NULL) and return -1. */
+int hc_error_set(hc_error_t **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Like hc_error_set, with ": strerror(errnum)" appended. */
+int hc_error_sys(hc_error_t **err, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prepend "<prefix>: " to the message of *err; returns -1. */
+int hc_error_prefix(hc_error_t **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hc_error_free(hc_error_t **err);
+
+/* Cleanup helpers in the crun style. */
+void hc_cleanup_freep(void *p);
+void hc_cleanup_closep(int *fd);
+void hc_cleanup_errorp(hc_error_t **err);
+#define hc_cleanup_free  __attribute__((cleanup(hc_cleanup_freep)))
+#define hc_cleanup_close __attribute__((cleanup(hc_cleanup_closep)))
+#define hc_cleanup_error __attribute__((cleanup(hc_cleanup_errorp)))
+
+/* ------------------------------------------------------------------- spec */
+
+#define HC_DEFAULT_SIZE (64ULL << 20)
+
+enum hc_propagation {
+	HC_PROP_DEFAULT = 0, /* no word given: rprivate */
+	HC_PROP_PRIVATE,
+	HC_PROP_RPRIVATE,
+	HC_PROP_SHARED,
+	HC_PROP_RSHARED,
+	HC_PROP_SLAVE,
+	HC_PROP_RSLAVE,
+	HC_PROP_UNBINDABLE,
+	HC_PROP_RUNBINDABLE,
+};
+
+struct hc_spec {
+	char host_path[PATH_MAX];      /* absolute, cleaned, not "/" */
+	char container_path[PATH_MAX]; /* absolute, cleaned, not "/" */
+	bool readonly;
+	enum hc_propagation propagation;
+	uint64_t size; /* bytes, page_size <= size <= max_size */
+};
+
+/* Bounds the size of a channel must keep (contract section 2). */
+struct hc_limits {
+	uint64_t page_size; /* sysconf(_SC_PAGESIZE) */
+	uint64_t max_size;  /* MemTotal / 2 */
+};
+
+/* Page size and half of MemTotal from /proc/meminfo. */
+int hc_limits_from_system(struct hc_limits *limits, hc_error_t **err);
+
+/*
+ * Parse "<host>:<container>[:<mode>[:<size>]]". With limits == NULL the
+ * system's limits are read. Touches nothing on disk. Error messages look like
+ * `invalid host channel "/a:b": container path "b" is not absolute`.
+ */
+int hc_spec_parse(const char *text, const struct hc_limits *limits, struct hc_spec *spec,
+		  hc_error_t **err);
+
+/* Parse a size ("32M", "1.5g", "4096"); no bounds applied except overflow. */
+int hc_size_parse(const char *text, uint64_t *bytes, hc_error_t **err);
+
+/* Canonical size text: the largest unit that divides exactly ("32M", "1536"). */
+int hc_size_format(uint64_t bytes, char *buf, size_t len);
+
+/*
+ * Clean an absolute path lexically: collapse "//", drop ".", resolve ".."
+ * (".." at the root stays at the root), drop a trailing "/". Fails on an
+ * empty or relative path or one too long for PATH_MAX.
+ */
+int hc_path_clean(const char *in, char *out, size_t len, hc_error_t **err);
+
+/* Canonical text "<host>:<container>:<rw|ro>[,<propagation>]:<size>". */
+int hc_spec_format(const struct hc_spec *spec, char *buf, size_t len);
+
+/* "rprivate" for HC_PROP_DEFAULT; NULL for an unknown value. */
+const char *hc_propagation_name(enum hc_propagation prop);
+/* MS_PRIVATE, MS_SLAVE, ... with MS_REC for the r- forms. */
+unsigned long hc_propagation_flags(enum hc_propagation prop);
+
+/* ----------------------------------------------------------- host side */
+
+/*
+ * What prepare created, so that teardown removes exactly that. All paths are
+ * resolved (no symlink in them); "created_top" is the outermost directory
+ * prepare made (the host path itself when every parent existed).
+ */
+struct hc_host {
+	char path[PATH_MAX];        /* the host path as the user cleaned it */
+	char real_path[PATH_MAX];   /* existing parents resolved, then the leaf */
+	char created_top[PATH_MAX]; /* "" when prepare created nothing */
+	dev_t dev;                  /* of the leaf directory prepare made */
+	ino_t ino;
+};
+
+/*
+ * Refuse a host path that exists in any form (lstat semantics: directory,
+ * file, symlink, dangling symlink); otherwise create it, mode 0700, and its
+ * missing parents, mode 0755, race-free (each component opened O_NOFOLLOW
+ * relative to its parent). Fills *host. Nothing is left behind on failure.
+ */
+int hc_host_prepare(const char *host_path, struct hc_host *host, hc_error_t **err);
+
+/*
+ * Mount the tmpfs at host->real_path: "mode=1777,size=<size>", nosuid,
+ * nodev, noexec, private propagation; source name "tag" (e.g.
+ * "hostchannel-<container>") so the mount is recognisable in mountinfo. When
+ * a tmpfs with that tag is already mounted there, reuse it (*reused = true).
+ * Refuses if the directory at real_path is not the one prepare made
+ * (dev/ino), or if any component of real_path became a symlink.
+ */
+int hc_host_mount(const struct hc_host *host, uint64_t size, const char *tag, bool *reused,
+		  hc_error_t **err);
+
+/* Is a tmpfs with this tag mounted at real_path? (libmount table lookup) */
+int hc_host_is_mounted(const struct hc_host *host, const char *tag, bool *mounted,
+		       hc_error_t **err);
+
+/*
+ * Unmount every tmpfs with this tag at real_path (lazily when busy), then
+ * remove real_path and the parents prepare created up to created_top, each
+ * only if it is an empty directory; never recursively, never anything else.
+ * Succeeds when there is nothing left to do (idempotent).
+ */
+int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **err);
+
+/* ------------------------------------------------------ container side */
+
+/*
+ * Inside the container's (already unshared, already private) mount
+ * namespace, before pivot_root: bind the host tmpfs at spec->container_path
+ * resolved inside rootfs (RESOLVE_IN_ROOT: no symlink in the rootfs can send
+ * it outside). Missing directories are created inside the rootfs. Recursive
+ * bind; propagation from spec (rprivate by default); read-only when
+ * spec->readonly.
+ */
+int hc_attach(const struct hc_spec *spec, const char *host_real_path, const char *rootfs,
+	      hc_error_t **err);
+
+/* ----------------------------------------------------------- memory cgroup */
+
+enum hc_cgroup_version {
+	HC_CGROUP_NONE = 0,
+	HC_CGROUP_V1 = 1,
+	HC_CGROUP_V2 = 2,
+};
+
+struct hc_memcg {
+	enum hc_cgroup_version version;
+	char path[PATH_MAX]; /* the cgroup's directory */
+};
+
+struct hc_memcg_stats {
+	uint64_t usage;    /* memory.current / memory.usage_in_bytes */
+	uint64_t limit;    /* UINT64_MAX when unlimited */
+	uint64_t shmem;    /* memory.stat shmem */
+	uint64_t file;     /* memory.stat file (v2) / cache (v1) */
+	uint64_t oom_kill; /* memory.events / memory.oom_control oom_kill */
+};
+
+/*
+ * Where memory cgroups go: v2 when a cgroup2 mount offers "memory" in
+ * cgroup.controllers, else the v1 hierarchy that has the memory controller
+ * (both found through the mount table). *root is the mount point.
+ */
+int hc_memcg_detect(enum hc_cgroup_version *version, char *root, size_t len, hc_error_t **err);
+
+/*
+ * Create <root>/<parent>/<name> (parent e.g. "hostchannel"), enabling
+ * +memory in subtree_control on v2 as needed. An existing cgroup of that name
+ * is reused when empty of processes.
+ */
+int hc_memcg_create(struct hc_memcg *cg, const char *parent, const char *name, hc_error_t **err);
+/* limit 0 = unlimited ("max" / -1). */
+int hc_memcg_set_limit(const struct hc_memcg *cg, uint64_t limit, hc_error_t **err);
+int hc_memcg_attach(const struct hc_memcg *cg, pid_t pid, hc_error_t **err);
+int hc_memcg_read(const struct hc_memcg *cg, struct hc_memcg_stats *stats, hc_error_t **err);
+/*
+ * Remove the cgroup (rmdir, retried for a bounded time while the kernel
+ * finishes with exiting tasks). Call after the channels are unmounted so that
+ * no tmpfs page keeps it dying. Succeeds when it is already gone. The parent
+ * directory is left alone.
+ */
+int hc_memcg_destroy(const struct hc_memcg *cg, hc_error_t **err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HOSTCHANNEL_H */

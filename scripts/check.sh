@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# make check: the static checks and the sanitizer lane.
+#  1. clang-format: every tracked C file matches .clang-format;
+#  2. cppcheck: warnings, portability and performance findings are errors;
+#  3. an ASan+UBSan build (build/asan) running the unit tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+status=0
+step() { printf '\n== %s\n' "$*"; }
+
+step "clang-format"
+mapfile -t files < <(git ls-files '*.c' '*.h')
+if [ ${#files[@]} -gt 0 ]; then
+	if clang-format --dry-run --Werror "${files[@]}"; then
+		echo "clang-format: ${#files[@]} files clean"
+	else
+		echo "clang-format: run 'make format'" >&2
+		status=1
+	fi
+fi
+
+step "cppcheck"
+mapfile -t srcs < <(git ls-files 'ref/*.c' | grep -v '^ref/tests/')
+if cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
+	--inline-suppr -D_GNU_SOURCE -I ref "${srcs[@]}"; then
+	echo "cppcheck: ${#srcs[@]} files clean"
+else
+	status=1
+fi
+
+step "ASan+UBSan: unit tests"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+if ! make --no-print-directory SANITIZE=1 run_unit_tests; then
+	status=1
+fi
+
+exit $status
