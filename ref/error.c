@@ -4,7 +4,6 @@
  * worded for the user, plus the errno that caused it. Callers add context on
  * the way up; only the CLI prints.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,8 +13,7 @@
 
 #include "hostchannel.h"
 
-static int error_vset(hc_error_t **err, int errnum, bool with_strerror, const char *fmt,
-		      va_list ap)
+static int error_vset(hc_error_t **err, int errnum, bool with_strerror, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
 	hc_error_t *e;

@@ -5,7 +5,7 @@
  *
  * Conventions, for every function here:
  *  - 0 on success, -1 on failure with *err set (when err is not NULL);
- *  - an error carries errno (0 when the failure is a bad input) and one
+ *  - an error carries errno (EINVAL when the failure is a bad input) and one
  *    message, already worded for the user; callers add context with
  *    hc_error_prefix() and print it in one place;
  *  - nothing prints, nothing exits.
@@ -26,7 +26,7 @@ extern "C" {
 /* ------------------------------------------------------------------ errors */
 
 typedef struct hc_error {
-	int errnum; /* errno of the failing call, or 0 for a bad input */
+	int errnum; /* errno of the failing call, EINVAL for a bad input */
 	char *msg;  /* complete message, no trailing newline */
 } hc_error_t;
 
