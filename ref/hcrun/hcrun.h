@@ -26,21 +26,21 @@
 struct hcrun_channel {
 	struct hc_spec spec;
 	struct hc_host host; /* filled by hc_host_prepare at create */
-	bool mounted;        /* as last recorded */
+	bool mounted;	     /* as last recorded */
 };
 
 /* Everything the container process needs; persisted in the state file. */
 struct hcrun_config {
 	char name[HCRUN_NAME_MAX + 1];
 	char rootfs[PATH_MAX]; /* absolute, resolved */
-	char **argv;           /* NULL-terminated, owned */
+	char **argv;	       /* NULL-terminated, owned */
 	int argc;
 	bool user_set;
 	uid_t uid;
 	gid_t gid;
-	uint64_t caps; /* bit n = capability n kept (CAP_LAST_CAP <= 63) */
-	bool net_host; /* --net host: stay in the host's network namespace */
-	bool tty;      /* -t */
+	uint64_t caps;	  /* bit n = capability n kept (CAP_LAST_CAP <= 63) */
+	bool net_host;	  /* --net host: stay in the host's network namespace */
+	bool tty;	  /* -t */
 	bool interactive; /* -i */
 	uint64_t memory;  /* --memory in bytes, 0 = unlimited */
 	bool memory_add_channel;
@@ -50,9 +50,9 @@ struct hcrun_config {
 
 /* A process started in the container: its init, or one started by exec. */
 struct hcrun_proc {
-	pid_t pid;       /* in hcrun's pid namespace */
-	int sync_fd;     /* hcrun's end of the setup socket, -1 once released */
-	int pty_master;  /* -1 without -t */
+	pid_t pid;	/* in hcrun's pid namespace */
+	int sync_fd;	/* hcrun's end of the setup socket, -1 once released */
+	int pty_master; /* -1 without -t */
 };
 
 /* ------------------------------------------------------------ caps.c */
@@ -69,6 +69,10 @@ int hcrun_caps_format(uint64_t caps, char *buf, size_t len);
  * permitted/effective/inheritable sets (ambient too for a non-root user is
  * not given: as docker, a non-root user runs without effective caps). */
 int hcrun_caps_apply(uint64_t caps, hc_error_t **err);
+/* The bounding set alone (needs CAP_SETPCAP): done before a switch to a
+ * non-root user, which clears the other sets but would also lose the right
+ * to narrow the bounding set. */
+int hcrun_caps_bound(uint64_t caps, hc_error_t **err);
 
 /* ------------------------------------------------------- container.c */
 
@@ -81,6 +85,8 @@ int hcrun_caps_apply(uint64_t caps, hc_error_t **err);
  * up lo, drops capabilities, switches user and execs cfg->argv.
  * stdio: with cfg->tty a new pty (proc->pty_master is hcrun's end); without
  * it the child keeps fds 0, 1, 2 of the caller (set them up before).
+ * The pty is made in the container's own devpts, so proc->pty_master is -1
+ * until hcrun_container_release() has succeeded (same for exec).
  */
 int hcrun_container_spawn(const struct hcrun_config *cfg, struct hcrun_proc *proc,
 			  hc_error_t **err);
@@ -111,5 +117,159 @@ int hcrun_exec_spawn(const struct hcrun_config *cfg, pid_t init_pid, const char 
  * when stdin is a terminal, and passes window size changes on.
  */
 int hcrun_tty_relay(int pty_master, bool forward_stdin, hc_error_t **err);
+
+/* ===================================================================
+ * The CLI half: main.c, state.c, monitor.c, cmd_*.c. Everything below
+ * belongs to it; the container-process half above does not use it.
+ * ================================================================ */
+
+/* ------------------------------------------------------------- main.c */
+
+/* The one place that prints an error: "hcrun: <message>" on stderr. Frees
+ * *err. Commands that go on after a failure (delete A B) call it. */
+void hcrun_report(hc_error_t **err);
+/* Turn getopt_long's '?' or ':' (optstring starts with "+:") into an error
+ * that names the option; returns -1. */
+int hcrun_opt_error(const char *cmd, int c, char *const argv[], hc_error_t **err);
+
+/* ------------------------------------------------------------ state.c */
+
+#define HCRUN_DEFAULT_ROOT  "/run/hcrun"
+#define HCRUN_TAG_PREFIX    "hostchannel-" /* tmpfs source name: prefix + container name */
+#define HCRUN_CGROUP_PARENT "hcrun"	   /* memory cgroups go in <root>/hcrun/<name> */
+#define HCRUN_STATE_FILE    "state.json"
+#define HCRUN_STATE_TMP	    "state.json.tmp"
+#define HCRUN_LOCK_FILE	    "lock"
+#define HCRUN_CONSOLE_FILE  "console.log"
+#define HCRUN_TIMESTAMP_LEN 40
+
+enum hcrun_status {
+	HCRUN_CREATING = 0, /* create is preparing the channels */
+	HCRUN_CREATED,
+	HCRUN_RUNNING,
+	HCRUN_STOPPED,
+};
+
+/* What /run/hcrun/<name>/state.json holds. */
+struct hcrun_state {
+	struct hcrun_config cfg;
+	enum hcrun_status status;
+	bool auto_remove;   /* --rm: the monitor deletes after the exit */
+	pid_t pid;	    /* the container's init, 0 when none */
+	uint64_t pid_start; /* its start time (field 22 of /proc/<pid>/stat) */
+	pid_t monitor_pid;  /* who waits for it and records the exit */
+	uint64_t monitor_start;
+	int exit_code;			   /* -1: none yet, or unknown */
+	char created[HCRUN_TIMESTAMP_LEN]; /* RFC 3339, UTC; "" when not yet */
+	char started[HCRUN_TIMESTAMP_LEN];
+	char finished[HCRUN_TIMESTAMP_LEN];
+	struct hc_memcg cgroup; /* version HC_CGROUP_NONE until start made it */
+};
+
+/* The state root: --root, else $HCRUN_ROOT, else HCRUN_DEFAULT_ROOT. */
+void hcrun_set_root(const char *root);
+const char *hcrun_root(void);
+
+/* [A-Za-z0-9][A-Za-z0-9_.-]{0,63} */
+int hcrun_name_check(const char *name, hc_error_t **err);
+/* <root>/<name>[/<file>] into buf (file may be NULL). */
+int hcrun_state_path(const char *name, const char *file, char *buf, size_t len, hc_error_t **err);
+/* "hostchannel-<name>": the tmpfs source name of the container's channels. */
+int hcrun_channel_tag(const char *name, char *buf, size_t len);
+
+/* Claim the name: make the state directory (an existing one is a duplicate
+ * name, errnum EEXIST) and its lock file, and take the lock. */
+int hcrun_state_claim(const char *name, int *lock_fd, hc_error_t **err);
+/* Take the container's lock (flock, exclusive, waits). errnum ENOENT when
+ * there is no such container, or it was deleted while we waited. */
+int hcrun_state_lock(const char *name, int *lock_fd, hc_error_t **err);
+void hcrun_state_unlock(int *lock_fd);
+
+/* Read state.json; errnum ENOENT when there is no such container. */
+int hcrun_state_load(const char *name, struct hcrun_state *st, hc_error_t **err);
+/* Write state.json atomically (temp file, fsync, rename, fsync the dir).
+ * The caller holds the lock. */
+int hcrun_state_save(const struct hcrun_state *st, hc_error_t **err);
+/* Remove the state dir: the files hcrun names, by name, then rmdir. */
+int hcrun_state_remove(const char *name, hc_error_t **err);
+/* Names of the directories in the state root (none when it is missing). */
+int hcrun_state_names(char ***names, size_t *count, hc_error_t **err);
+void hcrun_names_free(char **names, size_t count);
+
+void hcrun_config_clear(struct hcrun_config *cfg); /* frees argv, channels */
+void hcrun_state_clear(struct hcrun_state *st);
+const char *hcrun_status_name(enum hcrun_status status);
+void hcrun_timestamp(char *buf, size_t len);
+
+/* Start time of a process (a zombie too); -1 when it is gone. */
+int hcrun_proc_start_time(pid_t pid, uint64_t *start);
+/* Is pid alive (not a zombie) and still the process that started at start? */
+bool hcrun_proc_alive(pid_t pid, uint64_t start);
+/* The status as it is now: "running" whose process is gone reads "stopped". */
+enum hcrun_status hcrun_state_live_status(const struct hcrun_state *st);
+/* Is the recorded monitor still alive? */
+bool hcrun_state_monitor_alive(const struct hcrun_state *st);
+
+/* ---------------------------------------------------------- monitor.c */
+
+struct hcrun_start_opts {
+	bool detach; /* a monitor child waits; the caller returns once started */
+	bool rm;     /* delete after the exit, or after a failed start */
+};
+
+/*
+ * Mount the channels, set up the memory cgroup, start the container's init
+ * and wait for it (foreground) or leave a monitor to wait (detach). Returns
+ * the exit status to use: the container's (foreground), 0 once started
+ * (detach), or 125/126/127 with *err set.
+ */
+int hcrun_start(const char *name, const struct hcrun_start_opts *opts, hc_error_t **err);
+
+/* Make fd 0 /dev/null until hcrun_stdin_restore(saved): the container
+ * inherits our fds 0-2 and must not read our stdin without -i. */
+int hcrun_stdin_null(int *saved, hc_error_t **err);
+void hcrun_stdin_restore(int *saved);
+/* Wait for a released process: forward SIGINT/TERM/HUP/QUIT to it, relay
+ * its pty when it has one; *status = exit code or 128 + signal. */
+int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc_error_t **err);
+/* Kill and reap a process whose start failed; close our fds of it. */
+void hcrun_proc_abort(struct hcrun_proc *proc);
+
+/* -------------------------------------------------------- cmd_*.c */
+
+struct hcrun_create_opts {
+	struct hcrun_config cfg;
+	bool name_given;
+	bool detach; /* run only */
+	bool rm;
+};
+
+/* Parse create/run options (argv[0] is the verb). Returns 0, 1 when --help
+ * was printed, -1 on a bad option. Validates everything; touches nothing. */
+int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opts *o,
+		       hc_error_t **err);
+/* --user UID[:GID], numbers only; GID defaults to 0, as docker's without a
+ * passwd entry. */
+int hcrun_user_parse(const char *text, uid_t *uid, gid_t *gid, hc_error_t **err);
+/* Make the state and prepare the channels; leaves nothing behind on error. */
+int hcrun_create(struct hcrun_create_opts *o, hc_error_t **err);
+/* SIGTERM, then SIGKILL after timeout seconds; waits for the exit to be
+ * recorded. Nothing to do when it is not running. */
+int hcrun_stop(const char *name, unsigned int timeout, hc_error_t **err);
+/* Delete a container; force: stop it with SIGKILL first. */
+int hcrun_delete(const char *name, bool force, hc_error_t **err);
+/* Tear down what st holds (channels, cgroup, state dir). The caller holds the
+ * lock and st is not running; the lock file is gone once this succeeds. */
+int hcrun_delete_locked(struct hcrun_state *st, hc_error_t **err);
+
+int hcrun_cmd_create(int argc, char *argv[], hc_error_t **err);
+int hcrun_cmd_start(int argc, char *argv[], hc_error_t **err);
+int hcrun_cmd_run(int argc, char *argv[], hc_error_t **err);
+int hcrun_cmd_exec(int argc, char *argv[], hc_error_t **err);
+int hcrun_cmd_stop(int argc, char *argv[], hc_error_t **err);
+int hcrun_cmd_delete(int argc, char *argv[], hc_error_t **err);
+int hcrun_cmd_list(int argc, char *argv[], hc_error_t **err);
+int hcrun_cmd_inspect(int argc, char *argv[], hc_error_t **err);
+int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err);
 
 #endif /* HCRUN_H */

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hcrun gc: repair what a crash left. A create that died ("creating") is
+ * rolled back; a "running" container whose process and monitor are both gone
+ * is recorded as stopped (deleted if it was --rm); a memory cgroup under
+ * hcrun's parent that no container owns and no process uses is removed.
+ *
+ * What gc cannot prove to be hcrun's (a state dir without a lock or with a
+ * state file it cannot read, a cgroup with processes) it reports and leaves:
+ * the exit status then says the root is not consistent.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hcrun.h"
+
+static const char gc_usage[] =
+	"Usage: hcrun gc\n"
+	"\n"
+	"Repair the state after crashes: roll back interrupted creates, record the\n"
+	"exit of containers whose monitor died, remove memory cgroups that no\n"
+	"container owns. Prints one line per action; exits 0 when all is consistent,\n"
+	"125 when something was left for a person to look at.\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help  print this help\n";
+
+/* Under the lock: a temp file is only there while its writer holds it. */
+static int remove_stale_tmp(const char *name, hc_error_t **err)
+{
+	char path[PATH_MAX];
+
+	if (hcrun_state_path(name, HCRUN_STATE_TMP, path, sizeof(path), err) < 0)
+		return -1;
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return hc_error_sys(err, errno, "remove %s", path);
+	}
+	printf("%s: removed the stale %s\n", name, HCRUN_STATE_TMP);
+	return 0;
+}
+
+static int gc_locked(const char *name, hc_error_t **err)
+{
+	struct hcrun_state st;
+	int ret = 0;
+
+	if (remove_stale_tmp(name, err) < 0)
+		return -1;
+	if (hcrun_state_load(name, &st, err) < 0)
+		return hc_error_prefix(err, "%s: left alone", name);
+	switch (st.status) {
+	case HCRUN_CREATING:
+		/* Its create held this lock to the end: it died half way. */
+		ret = hcrun_delete_locked(&st, err);
+		if (ret == 0)
+			printf("%s: rolled back an interrupted create\n", name);
+		break;
+	case HCRUN_RUNNING:
+		if (hcrun_proc_alive(st.pid, st.pid_start) || hcrun_state_monitor_alive(&st))
+			break;
+		/* Its exit status died with the monitor that reaped it. */
+		st.status = HCRUN_STOPPED;
+		st.exit_code = -1;
+		hcrun_timestamp(st.finished, sizeof(st.finished));
+		ret = hcrun_state_save(&st, err);
+		if (ret < 0)
+			break;
+		printf("%s: recorded stopped (its process and its monitor are gone)\n", name);
+		if (st.auto_remove) {
+			ret = hcrun_delete_locked(&st, err);
+			if (ret == 0)
+				printf("%s: deleted (--rm)\n", name);
+		}
+		break;
+	default:
+		break;
+	}
+	hcrun_state_clear(&st);
+	return ret;
+}
+
+static bool gc_containers(void)
+{
+	hc_cleanup_error hc_error_t *err = NULL;
+	bool consistent = true;
+	char **names;
+	size_t i, count;
+
+	if (hcrun_state_names(&names, &count, &err) < 0) {
+		hcrun_report(&err);
+		return false;
+	}
+	for (i = 0; i < count; i++) {
+		int lock = -1;
+
+		if (hcrun_name_check(names[i], NULL) < 0) {
+			hc_error_set(&err, 0, "%s/%s: not a container name: left alone",
+				     hcrun_root(), names[i]);
+			goto bad;
+		}
+		if (hcrun_state_lock(names[i], &lock, &err) < 0) {
+			if (err->errnum == ENOENT) {
+				/* Only create makes the lock: hcrun never got this far. */
+				hc_error_free(&err);
+				hc_error_set(&err, ENOENT,
+					     "%s/%s: has no lock file, so hcrun cannot tell it "
+					     "made it: left alone",
+					     hcrun_root(), names[i]);
+			} else {
+				hc_error_prefix(&err, "%s: left alone", names[i]);
+			}
+			goto bad;
+		}
+		if (gc_locked(names[i], &err) < 0) {
+			hcrun_state_unlock(&lock);
+			goto bad;
+		}
+		hcrun_state_unlock(&lock);
+		continue;
+	bad:
+		hcrun_report(&err);
+		consistent = false;
+	}
+	hcrun_names_free(names, count);
+	return consistent;
+}
+
+/* Does the cgroup at dir hold any process? */
+static int cgroup_busy(const char *dir, bool *busy, hc_error_t **err)
+{
+	char path[PATH_MAX], buf[64];
+	hc_cleanup_close int fd = -1;
+	ssize_t n;
+
+	if (snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= (int)sizeof(path))
+		return hc_error_set(err, ENAMETOOLONG, "%s: path too long", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return hc_error_sys(err, errno, "open %s", path);
+	do {
+		n = read(fd, buf, sizeof(buf));
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return hc_error_sys(err, errno, "read %s", path);
+	*busy = n > 0;
+	return 0;
+}
+
+static bool gc_cgroups(void)
+{
+	hc_cleanup_error hc_error_t *err = NULL;
+	enum hc_cgroup_version version;
+	char root[PATH_MAX], parent[PATH_MAX];
+	bool consistent = true;
+	struct dirent *de;
+	DIR *dir;
+
+	/* No memory cgroup on this machine: hcrun never made one. */
+	if (hc_memcg_detect(&version, root, sizeof(root), &err) < 0)
+		return true;
+	if (snprintf(parent, sizeof(parent), "%s/%s", root, HCRUN_CGROUP_PARENT) >=
+	    (int)sizeof(parent))
+		return true;
+	dir = opendir(parent);
+	if (dir == NULL) {
+		if (errno == ENOENT)
+			return true;
+		hc_error_sys(&err, errno, "open %s", parent);
+		hcrun_report(&err);
+		return false;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		char state[PATH_MAX];
+		struct hc_memcg cg = {.version = version};
+		struct stat sb;
+		bool busy = true;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		/* Only names hcrun could have given; the state dir, if any,
+		 * owns it (delete removes it). */
+		if (hcrun_name_check(de->d_name, NULL) < 0 ||
+		    hcrun_state_path(de->d_name, NULL, state, sizeof(state), NULL) < 0 ||
+		    lstat(state, &sb) == 0 || errno != ENOENT)
+			continue;
+		if (snprintf(cg.path, sizeof(cg.path), "%s/%s", parent, de->d_name) >=
+		    (int)sizeof(cg.path))
+			continue;
+		if (cgroup_busy(cg.path, &busy, &err) < 0)
+			goto bad;
+		if (busy) {
+			hc_error_set(&err, EBUSY,
+				     "cgroup %s belongs to no container but holds processes: left "
+				     "alone",
+				     cg.path);
+			goto bad;
+		}
+		if (hc_memcg_destroy(&cg, &err) < 0)
+			goto bad;
+		printf("removed cgroup %s (no container owns it)\n", cg.path);
+		continue;
+	bad:
+		hcrun_report(&err);
+		consistent = false;
+	}
+	(void)closedir(dir);
+	return consistent;
+}
+
+int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err)
+{
+	static const struct option longopts[] = {
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	bool consistent;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(gc_usage, stdout);
+			return 0;
+		default:
+			return hcrun_opt_error("gc", c, argv, err);
+		}
+	}
+	if (optind < argc)
+		return hc_error_set(err, 0, "gc: unexpected argument \"%s\"", argv[optind]);
+	consistent = gc_containers();
+	/* After the containers: a rollback above may have freed a cgroup. */
+	consistent = gc_cgroups() && consistent;
+	return consistent ? 0 : HCRUN_EXIT_ERROR;
+}
