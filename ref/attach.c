@@ -4,9 +4,9 @@
  * inside the container's own mount namespace, before pivot_root.
  *
  * The rootfs is the container image's, so any symlink in it is hostile until
- * shown otherwise: the container path is resolved with openat2's
- * RESOLVE_IN_ROOT, which treats "/" and ".." as the rootfs's own, and the
- * bind is attached to the resolved directory's fd, never to a path. The bind
+ * shown otherwise: the container path is resolved with hc_mkdir_in_root
+ * (resolve.c), which treats "/" and ".." as the rootfs's own, and the bind
+ * is attached to the resolved directory's fd, never to a path. The bind
  * is built detached (open_tree) and only attached once it is read-only and
  * has its propagation, so the container never sees it half made.
  */
@@ -19,19 +19,15 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/openat2.h>
 
 #include "hostchannel.h"
 
-/* glibc 2.36 lacks some wrappers (openat2) and older ones lack all of them. */
+/* glibc 2.36 lacks these wrappers and older ones lack the constants too. */
 #ifndef SYS_open_tree
 #define SYS_open_tree 428
 #endif
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
-#endif
-#ifndef SYS_openat2
-#define SYS_openat2 437
 #endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
@@ -69,120 +65,24 @@ struct hc_mount_attr {
 	uint64_t userns_fd;
 };
 
-/* openat2 says EAGAIN when a rename raced the lookup; a few tries suffice. */
-#define RESOLVE_RETRIES 16
-
-static int open_in_root(int rootfd, const char *rel)
-{
-	struct open_how how = {
-		.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	int i, fd = -1;
-
-	for (i = 0; i < RESOLVE_RETRIES; i++) {
-		fd = (int)syscall(SYS_openat2, rootfd, rel, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN)
-			break;
-	}
-	return fd;
-}
-
 /*
- * A directory we just made, opened for real (not O_PATH) so that fchmod can
- * undo the umask: the runtime's umask must not decide who reaches the channel.
- * O_NOFOLLOW: if it was swapped for a symlink meanwhile, refuse.
- */
-static int open_made(int dirfd, const char *name, const char *rel, const char *rootfs,
-		     hc_error_t **err)
-{
-	hc_cleanup_close int fd = -1;
-	int out;
-
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return hc_error_sys(err, errno, "cannot open \"/%s\" just made in rootfs \"%s\"",
-				    rel, rootfs);
-	if (fchmod(fd, 0755) < 0)
-		return hc_error_sys(err, errno, "cannot set mode 0755 on \"/%s\" in rootfs \"%s\"",
-				    rel, rootfs);
-	out = fd;
-	fd = -1;
-	return out;
-}
-
-/*
- * Resolve cpath inside the rootfs, making missing directories (0755) one at
- * a time. Each prefix is resolved from the rootfs again, so a symlink met on
- * the way is followed inside the rootfs, and each mkdirat happens in a
- * directory that was itself resolved that way.
+ * The directory the bind goes on, made (0755, whatever the umask) with its
+ * missing parents inside the rootfs.
  */
 static int resolve_target(int rootfd, const char *rootfs, const char *cpath, hc_error_t **err)
 {
-	hc_cleanup_close int dirfd = -1;
-	char rel[PATH_MAX];
-	char *comp, *next;
-	int fd_out;
+	const char *rel = cpath;
+	int fd;
 
-	while (*cpath == '/')
-		cpath++;
-	if (snprintf(rel, sizeof(rel), "%s", cpath) >= (int)sizeof(rel))
-		return hc_error_set(err, ENAMETOOLONG, "container path \"/%s\" is too long", cpath);
-	if (rel[0] == '\0')
+	while (*rel == '/')
+		rel++;
+	if (*rel == '\0')
 		return hc_error_set(err, 0, "container path \"/\" cannot be a host channel");
-	dirfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
-	if (dirfd < 0)
-		return hc_error_sys(err, errno, "cannot duplicate the rootfs descriptor");
-
-	for (comp = rel; comp != NULL; comp = next) {
-		int fd;
-
-		next = strchr(comp, '/');
-		if (next != NULL)
-			*next = '\0';
-		fd = open_in_root(rootfd, rel);
-		if (fd < 0 && errno == ENOSYS)
-			return hc_error_set(
-				err, ENOSYS,
-				"cannot resolve container path \"/%s\" inside rootfs \"%s\": "
-				"openat2 is missing (Linux 5.6 or later is needed)",
-				cpath, rootfs);
-		if (fd < 0 && errno == ENOENT) {
-			if (mkdirat(dirfd, comp, 0755) == 0) {
-				fd = open_made(dirfd, comp, rel, rootfs, err);
-				if (fd < 0)
-					return -1;
-			} else if (errno != EEXIST) {
-				return hc_error_sys(err, errno,
-						    "cannot create \"/%s\" in rootfs \"%s\"", rel,
-						    rootfs);
-			} else {
-				fd = open_in_root(rootfd, rel);
-				/* Still missing after EEXIST: a symlink into nowhere. */
-				if (fd < 0 && errno == ENOENT)
-					return hc_error_set(
-						err, ENOENT,
-						"container path \"/%s\" in rootfs \"%s\" "
-						"is a symlink to a missing directory",
-						rel, rootfs);
-			}
-		}
-		if (fd < 0 && errno == ENOTDIR)
-			return hc_error_set(
-				err, ENOTDIR,
-				"container path \"/%s\" in rootfs \"%s\" is not a directory", rel,
-				rootfs);
-		if (fd < 0)
-			return hc_error_sys(err, errno, "cannot open \"/%s\" in rootfs \"%s\"", rel,
-					    rootfs);
-		hc_cleanup_closep(&dirfd);
-		dirfd = fd;
-		if (next != NULL)
-			*next++ = '/';
-	}
-	fd_out = dirfd;
-	dirfd = -1;
-	return fd_out;
+	fd = hc_mkdir_in_root(rootfd, cpath, 0755, err);
+	if (fd < 0)
+		return hc_error_prefix(err, "container path \"%s\" in rootfs \"%s\"", cpath,
+				       rootfs);
+	return fd;
 }
 
 /* A symlink at the container path could name the rootfs itself. */
@@ -273,7 +173,8 @@ static int attach_mount2(const struct hc_spec *spec, const char *host_real_path,
 		return hc_error_sys(err, errno, "cannot bind host channel \"%s\" at \"%s\"",
 				    host_real_path, spec->container_path);
 
-	bindfd = open_in_root(rootfd, spec->container_path);
+	bindfd = hc_open_in_root(rootfd, spec->container_path, O_PATH | O_DIRECTORY | O_CLOEXEC,
+				 NULL);
 	if (bindfd < 0) {
 		hc_error_sys(err, errno, "cannot open the new bind at \"%s\"",
 			     spec->container_path);

@@ -44,7 +44,7 @@ void hc_error_free(hc_error_t **err);
 void hc_cleanup_freep(void *p);
 void hc_cleanup_closep(int *fd);
 void hc_cleanup_errorp(hc_error_t **err);
-#define hc_cleanup_free  __attribute__((cleanup(hc_cleanup_freep)))
+#define hc_cleanup_free	 __attribute__((cleanup(hc_cleanup_freep)))
 #define hc_cleanup_close __attribute__((cleanup(hc_cleanup_closep)))
 #define hc_cleanup_error __attribute__((cleanup(hc_cleanup_errorp)))
 
@@ -118,10 +118,10 @@ unsigned long hc_propagation_flags(enum hc_propagation prop);
  * prepare made (the host path itself when every parent existed).
  */
 struct hc_host {
-	char path[PATH_MAX];        /* the host path as the user cleaned it */
+	char path[PATH_MAX];	    /* the host path as the user cleaned it */
 	char real_path[PATH_MAX];   /* existing parents resolved, then the leaf */
 	char created_top[PATH_MAX]; /* "" when prepare created nothing */
-	dev_t dev;                  /* of the leaf directory prepare made */
+	dev_t dev;		    /* of the leaf directory prepare made */
 	ino_t ino;
 };
 
@@ -156,14 +156,44 @@ int hc_host_is_mounted(const struct hc_host *host, const char *tag, bool *mounte
  */
 int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **err);
 
+/* ---------------------------------------------- resolving inside a root */
+
+/*
+ * Open path inside the directory rootfd as if rootfd were "/": path may be
+ * absolute or relative, it is always taken from rootfd; absolute symlinks
+ * restart at rootfd and ".." never climbs above it; magic links
+ * (/proc/<pid>/fd/N, /proc/<pid>/root, ...) are refused with ELOOP. flags
+ * as for openat(2), e.g. O_PATH | O_DIRECTORY | O_CLOEXEC; O_CREAT and
+ * O_TMPFILE are refused (EINVAL): hc_mkdir_in_root makes directories.
+ * Returns the new fd, or -1 with errno set (ENOENT, ENOTDIR, ELOOP, ...) and
+ * *err set when err is not NULL.
+ *
+ * openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS) when the kernel has it;
+ * without it (ENOSYS: Linux < 5.6, valgrind) a userspace walk with the same
+ * rules, which is safe only while nothing else writes inside the root (as
+ * during container setup, before any container process exists): a rename
+ * racing the walk could lead ".." out of the root.
+ */
+int hc_open_in_root(int rootfd, const char *path, int flags, hc_error_t **err);
+
+/*
+ * Like mkdir -p inside rootfd: open the directory at path (resolved as
+ * hc_open_in_root does), making the missing ones with exactly mode (the
+ * umask does not apply), each in its parent resolved inside the root.
+ * A name that exists but resolves to nothing (a dangling symlink) is
+ * refused with ENOENT: nothing is made through a symlink. Returns a
+ * close-on-exec fd of the directory ("" or "/": rootfd's), -1 on failure.
+ */
+int hc_mkdir_in_root(int rootfd, const char *path, mode_t mode, hc_error_t **err);
+
 /* ------------------------------------------------------ container side */
 
 /*
  * Inside the container's (already unshared, already private) mount
  * namespace, before pivot_root: bind the host tmpfs at spec->container_path
- * resolved inside rootfs (RESOLVE_IN_ROOT: no symlink in the rootfs can send
- * it outside). Missing directories are created inside the rootfs. Recursive
- * bind; propagation from spec (rprivate by default); read-only when
+ * resolved inside rootfs (hc_mkdir_in_root: no symlink in the rootfs can send
+ * it outside). Missing directories are created inside the rootfs, mode 0755.
+ * Recursive bind; propagation from spec (rprivate by default); read-only when
  * spec->readonly.
  */
 int hc_attach(const struct hc_spec *spec, const char *host_real_path, const char *rootfs,
@@ -183,10 +213,10 @@ struct hc_memcg {
 };
 
 struct hc_memcg_stats {
-	uint64_t usage;    /* memory.current / memory.usage_in_bytes */
-	uint64_t limit;    /* UINT64_MAX when unlimited */
-	uint64_t shmem;    /* memory.stat shmem */
-	uint64_t file;     /* memory.stat file (v2) / cache (v1) */
+	uint64_t usage;	   /* memory.current / memory.usage_in_bytes */
+	uint64_t limit;	   /* UINT64_MAX when unlimited */
+	uint64_t shmem;	   /* memory.stat shmem */
+	uint64_t file;	   /* memory.stat file (v2) / cache (v1) */
 	uint64_t oom_kill; /* memory.events / memory.oom_control oom_kill */
 };
 
@@ -214,6 +244,12 @@ int hc_memcg_read(const struct hc_memcg *cg, struct hc_memcg_stats *stats, hc_er
  * directory is left alone.
  */
 int hc_memcg_destroy(const struct hc_memcg *cg, hc_error_t **err);
+/*
+ * Remove <root>/<parent> when no cgroup is left in it, so that the last
+ * delete leaves the hierarchy as it was found; a busy parent is not an error.
+ * hc_memcg_create() copes with a parent removed under it.
+ */
+int hc_memcg_remove_parent(const char *parent, hc_error_t **err);
 
 #ifdef __cplusplus
 }

@@ -18,8 +18,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -81,6 +81,12 @@ struct clone_args_v0 {
 
 #define CLONE_FALLBACK_STACK (256 * 1024)
 
+/*
+ * The fstype of a bind, a bind remount or a propagation change: the kernel
+ * ignores it, but valgrind (3.19) reads it as a string, so give it one.
+ */
+#define NO_FSTYPE "none"
+
 /* ------------------------------------------------------ child plumbing */
 
 static __attribute__((noreturn)) void child_fail(int sync_fd, hc_error_t *err, int exit_code)
@@ -140,12 +146,57 @@ static int reset_signals(hc_error_t **err)
 	return 0;
 }
 
+static void closedirp(DIR **d)
+{
+	if (*d != NULL)
+		(void)closedir(*d); /* read-only: nothing to lose */
+	*d = NULL;
+}
+
+/*
+ * close_range's CLOSE_RANGE_CLOEXEC came in 5.11 (EINVAL before, ENOSYS
+ * before 5.9): then each open descriptor, as /proc/self/fd lists them.
+ * EBADF: one that closed meanwhile, or one of valgrind's own, which it
+ * keeps out of our reach.
+ */
+static int cloexec_each_fd(hc_error_t **err)
+{
+	__attribute__((cleanup(closedirp))) DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	if (d == NULL)
+		return hc_error_sys(err, errno, "open /proc/self/fd");
+	for (;;) {
+		char *end;
+		long fd;
+		int flags;
+
+		errno = 0;
+		de = readdir(d);
+		if (de == NULL)
+			break;
+		fd = strtol(de->d_name, &end, 10);
+		if (*end != '\0' || end == de->d_name || fd < 3 || fd == dirfd(d))
+			continue;
+		flags = fcntl((int)fd, F_GETFD);
+		if (flags < 0 && errno == EBADF)
+			continue;
+		if (flags < 0 || fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC) < 0)
+			return hc_error_sys(err, errno, "mark descriptor %ld close-on-exec", fd);
+	}
+	if (errno != 0)
+		return hc_error_sys(err, errno, "read /proc/self/fd");
+	return 0;
+}
+
 /* hcrun's descriptors stay open during setup but do not reach the command. */
 static int cloexec_from_3(hc_error_t **err)
 {
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		return hc_error_sys(err, errno, "mark descriptors close-on-exec");
-	return 0;
+	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return 0;
+	if (errno == ENOSYS || errno == EINVAL)
+		return cloexec_each_fd(err);
+	return hc_error_sys(err, errno, "mark descriptors close-on-exec");
 }
 
 /* A session of its own with the pty as controlling terminal, on 0, 1, 2. */
@@ -228,91 +279,21 @@ static void fd_path(int fd, char *buf, size_t len)
 
 /*
  * Inside the new root, symlinks resolve as they would after pivot_root
- * (RESOLVE_IN_ROOT): an absolute link in the rootfs cannot lead to the host.
+ * (hc_mkdir_in_root): an absolute link in the rootfs cannot lead to the
+ * host. Missing mount points are made, 0755.
  */
-static int open_in_root(int rootfd, const char *path)
-{
-	struct open_how how;
-	int i, fd = -1;
-
-	memset(&how, 0, sizeof(how));
-	how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
-	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-	/* EAGAIN: a rename raced the lookup; retrying a few times is enough. */
-	for (i = 0; i < 16; i++) {
-		fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-		if (fd >= 0 || errno != EAGAIN)
-			break;
-	}
-	return fd;
-}
-
-/* Open directory path in the root, creating what is missing, component by component. */
-static int open_dir_in_root(int rootfd, const char *path, int *out, hc_error_t **err)
-{
-	hc_cleanup_close int parent = -1;
-	char prefix[PATH_MAX];
-	size_t i = 0, len = strlen(path);
-	int fd;
-
-	fd = open_in_root(rootfd, path);
-	if (fd >= 0) {
-		*out = fd;
-		return 0;
-	}
-	if (errno != ENOENT)
-		return hc_error_sys(err, errno, "open %s in the container root", path);
-	if (len >= sizeof(prefix))
-		return hc_error_set(err, ENAMETOOLONG, "path %s is too long", path);
-	parent = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
-	if (parent < 0)
-		return hc_error_sys(err, errno, "dup");
-	while (i < len) {
-		char name[NAME_MAX + 1];
-		size_t start;
-
-		while (path[i] == '/')
-			i++;
-		if (path[i] == '\0')
-			break;
-		start = i;
-		while (path[i] != '\0' && path[i] != '/')
-			i++;
-		if (i - start > NAME_MAX)
-			return hc_error_set(err, ENAMETOOLONG, "path %s is too long", path);
-		memcpy(prefix, path, i);
-		prefix[i] = '\0';
-		fd = open_in_root(rootfd, prefix);
-		if (fd < 0 && errno == ENOENT) {
-			/* parent is resolved already: the new name cannot escape */
-			memcpy(name, path + start, i - start);
-			name[i - start] = '\0';
-			if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
-				return hc_error_sys(err, errno, "create %s in the container root",
-						    prefix);
-			fd = open_in_root(rootfd, prefix);
-		}
-		if (fd < 0)
-			return hc_error_sys(err, errno, "open %s in the container root", prefix);
-		close(parent);
-		parent = fd;
-	}
-	*out = parent;
-	parent = -1;
-	return 0;
-}
-
 static int mount_in_root(int rootfd, const char *path, const char *src, const char *fstype,
 			 unsigned long flags, const char *data, hc_error_t **err)
 {
 	hc_cleanup_close int fd = -1;
 	char target[64];
 
-	if (open_dir_in_root(rootfd, path, &fd, err) < 0)
-		return -1;
+	fd = hc_mkdir_in_root(rootfd, path, 0755, err);
+	if (fd < 0)
+		return hc_error_prefix(err, "mount point %s in the container root", path);
 	fd_path(fd, target, sizeof(target));
 	if (mount(src, target, fstype, flags, data) < 0)
-		return hc_error_sys(err, errno, "mount %s on %s", fstype != NULL ? fstype : src,
+		return hc_error_sys(err, errno, "mount %s on %s", (flags & MS_BIND) ? src : fstype,
 				    path);
 	return 0;
 }
@@ -410,7 +391,7 @@ static int mount_rootfs(const struct hcrun_config *cfg, char *root, size_t len, 
 		return 0;
 	if (errno != ENODEV)
 		return hc_error_sys(err, errno, "mount the overlay root on %s", cfg->rootfs);
-	if (mount(lower_path, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(lower_path, root, NO_FSTYPE, MS_BIND | MS_REC, NULL) < 0)
 		return hc_error_sys(err, errno, "bind the rootfs %s", cfg->rootfs);
 	return 0;
 }
@@ -439,8 +420,9 @@ static int mount_dev(int rootfd, hc_error_t **err)
 			  "mode=755,size=65536k", err) < 0)
 		return -1;
 	/* The tmpfs was just made: nothing in it can be a trap. */
-	if (open_dir_in_root(rootfd, "/dev", &dev, err) < 0)
-		return -1;
+	dev = hc_open_in_root(rootfd, "/dev", O_PATH | O_DIRECTORY | O_CLOEXEC, err);
+	if (dev < 0)
+		return hc_error_prefix(err, "the container root");
 	for (i = 0; i < sizeof(dev_nodes) / sizeof(dev_nodes[0]); i++) {
 		hc_cleanup_close int fd = -1;
 		char src[64], target[64];
@@ -450,7 +432,7 @@ static int mount_dev(int rootfd, hc_error_t **err)
 			return hc_error_sys(err, errno, "create /dev/%s", dev_nodes[i]);
 		snprintf(src, sizeof(src), "/dev/%s", dev_nodes[i]);
 		fd_path(fd, target, sizeof(target));
-		if (mount(src, target, NULL, MS_BIND, NULL) < 0)
+		if (mount(src, target, NO_FSTYPE, MS_BIND, NULL) < 0)
 			return hc_error_sys(err, errno, "bind %s", src);
 	}
 	for (i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++) {
@@ -490,13 +472,14 @@ static int mount_sys(int rootfd, bool net_host, hc_error_t **err)
 	if (!net_host)
 		return -1;
 	hc_error_free(err);
-	if (mount_in_root(rootfd, "/sys", "/sys", NULL, MS_BIND, NULL, err) < 0)
+	if (mount_in_root(rootfd, "/sys", "/sys", NO_FSTYPE, MS_BIND, NULL, err) < 0)
 		return -1;
 	/* Opened again: the earlier descriptor saw what is under the bind. */
-	if (open_dir_in_root(rootfd, "/sys", &fd, err) < 0)
-		return -1;
+	fd = hc_open_in_root(rootfd, "/sys", O_PATH | O_DIRECTORY | O_CLOEXEC, err);
+	if (fd < 0)
+		return hc_error_prefix(err, "the container root");
 	fd_path(fd, target, sizeof(target));
-	if (mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+	if (mount(NULL, target, NO_FSTYPE, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
 		return hc_error_sys(err, errno, "make /sys read-only");
 	return 0;
 }
@@ -542,7 +525,7 @@ static int setup_mounts(const struct hcrun_config *cfg, hc_error_t **err)
 	char root[PATH_MAX];
 
 	/* Before anything: no mount of ours may propagate back to the host. */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+	if (mount(NULL, "/", NO_FSTYPE, MS_REC | MS_PRIVATE, NULL) < 0)
 		return hc_error_sys(err, errno, "make the mounts private");
 	if (mount_rootfs(cfg, root, sizeof(root), err) < 0)
 		return -1;
@@ -931,8 +914,12 @@ static const struct {
 
 #define NJOIN (sizeof(join_order) / sizeof(join_order[0]))
 
-/* Kernels before 5.8 take no pidfd in setns(): one namespace file at a time. */
-static int join_by_files(pid_t pid, int pidfd, hc_error_t **err)
+/*
+ * Kernels before 5.8 take no pidfd in setns(), and valgrind 3.19 knows no
+ * pidfd at all: one namespace file at a time, each opened through procfd,
+ * which names the init it was opened for and no other.
+ */
+static int join_by_files(int procfd, pid_t pid, hc_error_t **err)
 {
 	int fds[NJOIN];
 	size_t i;
@@ -941,19 +928,14 @@ static int join_by_files(pid_t pid, int pidfd, hc_error_t **err)
 	for (i = 0; i < NJOIN; i++)
 		fds[i] = -1;
 	for (i = 0; i < NJOIN; i++) {
-		char path[64];
+		char path[32];
 
-		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, join_order[i].name);
-		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "ns/%s", join_order[i].name);
+		fds[i] = openat(procfd, path, O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0) {
-			hc_error_sys(err, errno, "open %s", path);
+			hc_error_sys(err, errno, "open /proc/%d/%s", (int)pid, path);
 			goto out;
 		}
-	}
-	/* the files were opened from the live init, not from a recycled pid */
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
-		hc_error_sys(err, errno, "container init %d", (int)pid);
-		goto out;
 	}
 	for (i = 0; i < NJOIN; i++) {
 		if (setns(fds[i], join_order[i].type) < 0) {
@@ -970,22 +952,32 @@ out:
 	return ret;
 }
 
+/*
+ * The init is known by its pid only, which could be recycled once it is
+ * gone. Its /proc/<pid> directory, once open, names that one process: a
+ * lookup below it fails when the process is gone, whatever takes the pid
+ * next. So the root and the namespace files are opened through it, and the
+ * pidfd (when the kernel has them: 5.3, and setns on it 5.8) is checked
+ * alive after procfd is open, which proves both name the same process.
+ */
 static int join_container(struct child_args *a, hc_error_t **err)
 {
-	hc_cleanup_close int pidfd = -1, rootfd = -1;
+	hc_cleanup_close int procfd = -1, pidfd = -1, rootfd = -1;
 	char path[64];
 	pid_t pid = a->init_pid;
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
+	if (pidfd < 0 && errno != ENOSYS)
 		return hc_error_sys(err, errno, "container init %d", (int)pid);
-	snprintf(path, sizeof(path), "/proc/%d/root", (int)pid);
-	rootfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return hc_error_sys(err, errno, "container init %d: open %s", (int)pid, path);
+	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+		return hc_error_sys(err, errno, "container init %d", (int)pid);
+	rootfd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
-		return hc_error_sys(err, errno, "open %s", path);
-	/* The pidfd pins the process: alive now means the root above was its. */
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
-		return hc_error_sys(err, errno, "container init %d", (int)pid);
+		return hc_error_sys(err, errno, "open /proc/%d/root", (int)pid);
 	/* Before the mount namespace changes: the cgroup tree is the host's. */
 	if (a->cgroup_procs != NULL) {
 		hc_cleanup_close int cg = open(a->cgroup_procs, O_WRONLY | O_CLOEXEC);
@@ -999,11 +991,11 @@ static int join_container(struct child_args *a, hc_error_t **err)
 			return hc_error_sys(err, errno, "join the memory cgroup %s",
 					    a->cgroup_procs);
 	}
-	if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID) <
-	    0) {
-		if (errno != EINVAL)
+	if (pidfd < 0 || setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+					      CLONE_NEWPID) < 0) {
+		if (pidfd >= 0 && errno != EINVAL)
 			return hc_error_sys(err, errno, "join the namespaces of %d", (int)pid);
-		if (join_by_files(pid, pidfd, err) < 0)
+		if (join_by_files(procfd, pid, err) < 0)
 			return -1;
 	}
 	/* The init's root, wherever the namespace's own root is. */

@@ -25,12 +25,13 @@
  *    mode word names; no symlink in the rootfs (absolute, relative, "..") at or
  *    above the container path yields a mount outside the rootfs; a container
  *    path that is a file is refused;
- *  - the fallbacks (libmount mount(2), mount(2) bind) give the same results on
- *    a kernel without the new mount API, which a seccomp filter simulates.
+ *  - the fallbacks (libmount mount(2), mount(2) bind, and the userspace walk
+ *    of resolve.c for openat2) give the same results on a kernel without the
+ *    new mount API and without openat2, which a seccomp filter simulates; the
+ *    rootfs symlink cases run both with openat2 and with the walk.
  *
  * Under valgrind 3.19, which knows neither fsopen nor openat2, mount takes the
- * libmount fallback and the attach tests skip (no safe resolution without
- * openat2).
+ * libmount fallback and attach resolves with the walk, so every test runs.
  *
  * Each test runs in its own child (the harness forks) in its own mount
  * namespace, so its mounts die with it; its directories live in a scratch
@@ -56,7 +57,6 @@
 #include <unistd.h>
 #include <linux/filter.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
 #include <linux/seccomp.h>
 
 #include <libmount.h>
@@ -514,47 +514,49 @@ static void spec_for(struct hc_spec *spec, const char *host, const char *cpath, 
 }
 
 /*
- * Simulate a kernel older than the new mount API: fsopen and open_tree say
- * ENOSYS, everything else goes through. Only native syscalls are made here,
- * so the filter need not look at the architecture.
+ * Simulate an older kernel: the n syscalls in nrs say ENOSYS, everything
+ * else goes through. Only native syscalls are made here, so the filter need
+ * not look at the architecture. The harness runs each test in a child of
+ * its own: the filter dies with it.
  */
-static int block_new_mount_api(void)
+static int block_syscalls(const int *nrs, unsigned int n)
 {
-	struct sock_filter filter[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_fsopen, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_open_tree, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
-	};
-	struct sock_fprog prog = {
-		.len = sizeof(filter) / sizeof(filter[0]),
-		.filter = filter,
-	};
+	struct sock_filter filter[16];
+	struct sock_fprog prog;
+	unsigned int i;
 
+	if (n + 3 > sizeof(filter) / sizeof(filter[0]))
+		abort(); /* a test bug */
+	filter[0] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+						 offsetof(struct seccomp_data, nr));
+	/* Each match jumps to the last instruction, the ENOSYS return. */
+	for (i = 0; i < n; i++)
+		filter[1 + i] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+							     (unsigned int)nrs[i], n - i, 0);
+	filter[n + 1] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	filter[n + 2] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS);
+	prog.len = (unsigned short)(n + 3);
+	prog.filter = filter;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -1;
 	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
 }
 
-/* Without openat2 the container path cannot be resolved safely: no attach. */
-static bool have_openat2(void)
+/* A kernel before 5.2: no fsopen, no open_tree, no openat2. */
+static int block_new_mount_api_and_openat2(void)
 {
-	struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT};
-	int fd = (int)syscall(SYS_openat2, AT_FDCWD, "/", &how, sizeof(how));
+	static const int nrs[] = {SYS_fsopen, SYS_open_tree, SYS_openat2};
 
-	if (fd >= 0)
-		return close(fd) == 0;
-	return errno != ENOSYS;
+	return block_syscalls(nrs, sizeof(nrs) / sizeof(nrs[0]));
 }
 
-#define NO_OPENAT2 "openat2 unavailable: kernel older than 5.6, or valgrind without it"
+/* openat2 only (before 5.6): hc_attach then resolves with the userspace walk. */
+static int block_openat2(void)
+{
+	static const int nrs[] = {SYS_openat2};
 
-#define NEED_OPENAT2()                                                                             \
-	do {                                                                                       \
-		if (!have_openat2())                                                               \
-			SKIP(return, "%s", NO_OPENAT2);                                            \
-	} while (0)
+	return block_syscalls(nrs, 1);
+}
 
 /*
  * The 6.1 harness still runs the test body after a SKIP in setup; failing
@@ -1088,8 +1090,6 @@ TEST_F(host, attach_rw_binds_inside_the_rootfs_and_shares_the_data)
 	mode_t old_umask;
 	int rc;
 
-	NEED_OPENAT2();
-
 	ASSERT_EQ(0, make_channel(s, "chan", 1 << 20, &host)) TH_LOG("%s", msg(s->err));
 	ASSERT_EQ(0, make_rootfs(s, rootfs, sizeof(rootfs)));
 	track(s, MADE_DIR, P("%s/mnt", rootfs));
@@ -1131,8 +1131,6 @@ TEST_F(host, attach_ro_gives_erofs_inside_while_the_host_still_writes)
 	struct mnt_info mi, hmi;
 	struct hc_host *host;
 	struct hc_spec spec;
-
-	NEED_OPENAT2();
 
 	ASSERT_EQ(0, make_channel(s, "chan", 1 << 20, &host)) TH_LOG("%s", msg(s->err));
 	ASSERT_EQ(0, make_rootfs(s, rootfs, sizeof(rootfs)));
@@ -1176,8 +1174,6 @@ TEST_F(host, attach_propagation_follows_the_mode_word)
 	struct mnt_info mi;
 	size_t i;
 
-	NEED_OPENAT2();
-
 	ASSERT_EQ(0, make_channel(s, "chan", 1 << 20, &host)) TH_LOG("%s", msg(s->err));
 	ASSERT_EQ(0, make_rootfs(s, rootfs, sizeof(rootfs)));
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -1204,8 +1200,6 @@ TEST_F(host, attach_refuses_a_container_path_that_is_a_file)
 	struct mnt_info added;
 	struct hc_spec spec;
 
-	NEED_OPENAT2();
-
 	ASSERT_EQ(0, make_channel(s, "chan", 1 << 20, &host)) TH_LOG("%s", msg(s->err));
 	ASSERT_EQ(0, make_rootfs(s, rootfs, sizeof(rootfs)));
 	take_snapshot(&snap);
@@ -1226,7 +1220,7 @@ TEST_F(host, attach_refuses_a_container_path_that_is_a_file)
 
 /* -------------------------------------------------------------- fallbacks */
 
-TEST_F(host, without_the_new_mount_api_mount_and_attach_give_the_same_result)
+TEST_F(host, without_the_new_mount_api_nor_openat2_mount_and_attach_give_the_same_result)
 {
 	struct scratch *s = &self->s;
 	uint64_t size = (1 << 20) + 1;
@@ -1237,12 +1231,12 @@ TEST_F(host, without_the_new_mount_api_mount_and_attach_give_the_same_result)
 	struct statfs sfs;
 	struct stat st;
 
-	NEED_OPENAT2();
-
 	ASSERT_EQ(0, share_scratch(s)) TH_LOG("%s", strerror(errno));
 	ASSERT_EQ(0, make_rootfs(s, rootfs, sizeof(rootfs)));
-	ASSERT_EQ(0, block_new_mount_api()) TH_LOG("seccomp: %s", strerror(errno));
+	ASSERT_EQ(0, block_new_mount_api_and_openat2()) TH_LOG("seccomp: %s", strerror(errno));
 	ASSERT_EQ(-1, syscall(SYS_fsopen, "tmpfs", 0));
+	ASSERT_EQ(ENOSYS, errno);
+	ASSERT_EQ(-1, syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0));
 	ASSERT_EQ(ENOSYS, errno);
 
 	ASSERT_EQ(0, make_channel(s, "chan", size, &host)) TH_LOG("%s", msg(s->err));
@@ -1427,10 +1421,6 @@ FIXTURE_SETUP(escape)
 	if (rc == 1)
 		SETUP_SKIP("needs root: mount namespaces and tmpfs mounts");
 	ASSERT_EQ(0, rc) TH_LOG("%s", why);
-	if (!have_openat2()) {
-		EXPECT_EQ(0, scratch_teardown(s, why, sizeof(why))) TH_LOG("%s", why);
-		SETUP_SKIP("%s", NO_OPENAT2);
-	}
 	ASSERT_EQ(0, make_channel(s, "chan", 1 << 20, &self->host)) TH_LOG("%s", msg(s->err));
 	ASSERT_EQ(0, make_dir(s, P("%s/outside", s->dir), 0755));
 	ASSERT_EQ(0, make_rootfs(s, self->rootfs, sizeof(self->rootfs)));
@@ -1449,7 +1439,8 @@ FIXTURE_TEARDOWN(escape)
 	EXPECT_EQ(0, scratch_teardown(&self->s, why, sizeof(why))) TH_LOG("%s", why);
 }
 
-TEST_F(escape, bind_never_lands_outside_the_rootfs)
+static void check_escape(struct __test_metadata *_metadata, FIXTURE_DATA(escape) * self,
+			 const FIXTURE_VARIANT(escape) * variant)
 {
 	struct scratch *s = &self->s;
 	const char *rootfs_real = P("%s/rootfs", s->real), *lands;
@@ -1481,6 +1472,18 @@ TEST_F(escape, bind_never_lands_outside_the_rootfs)
 	lands = expand(s, variant->lands);
 	EXPECT_STREQ(P("%s%s%s", rootfs_real, lands[0] == '/' ? "" : "/", lands), added[0].target);
 	EXPECT_STREQ(TAG, added[0].source);
+}
+
+TEST_F(escape, bind_never_lands_outside_the_rootfs)
+{
+	check_escape(_metadata, self, variant);
+}
+
+/* The same cases where openat2 is missing: the userspace walk resolves. */
+TEST_F(escape, bind_never_lands_outside_the_rootfs_without_openat2)
+{
+	ASSERT_EQ(0, block_openat2()) TH_LOG("seccomp: %s", strerror(errno));
+	check_escape(_metadata, self, variant);
 }
 
 TEST_HARNESS_MAIN
