@@ -434,12 +434,28 @@ int hc_memcg_create(struct hc_memcg *cg, const char *parent, const char *name, h
 
 	if (version == HC_CGROUP_V2 && enable_memory_v2(root, err) < 0)
 		return -1;
-	if (ensure_dir(parent_dir, &made_parent, err) < 0)
-		return -1;
-	if (version == HC_CGROUP_V2 && enable_memory_v2(parent_dir, err) < 0)
-		goto fail;
-	if (ensure_dir(leaf, &made_leaf, err) < 0)
-		goto fail;
+	/*
+	 * hc_memcg_remove_parent() of another container's delete may remove an
+	 * empty parent between our two mkdirs; one more round makes it again.
+	 */
+	for (int tries = 0;; tries++) {
+		hc_error_t *step_err = NULL;
+
+		if (ensure_dir(parent_dir, &made_parent, err) < 0)
+			return -1;
+		/* v2: the parent can go between the mkdir and subtree_control too. */
+		if ((version != HC_CGROUP_V2 || enable_memory_v2(parent_dir, &step_err) == 0) &&
+		    ensure_dir(leaf, &made_leaf, &step_err) == 0)
+			break;
+		if (step_err->errnum != ENOENT || tries == 2) {
+			if (err != NULL && *err == NULL)
+				*err = step_err;
+			else
+				hc_error_free(&step_err);
+			goto fail;
+		}
+		hc_error_free(&step_err);
+	}
 	if (!made_leaf) {
 		hc_cleanup_free char *pids = NULL;
 
@@ -612,4 +628,21 @@ int hc_memcg_destroy(const struct hc_memcg *cg, hc_error_t **err)
 			    "remove cgroup %s: still busy after %d ms (no process listed; child "
 			    "cgroups or exiting tasks)",
 			    cg->path, DESTROY_TIMEOUT_MS);
+}
+
+int hc_memcg_remove_parent(const char *parent, hc_error_t **err)
+{
+	enum hc_cgroup_version version;
+	char root[PATH_MAX], parent_dir[PATH_MAX];
+
+	if (check_component("parent", parent, err) < 0)
+		return -1;
+	if (hc_memcg_detect(&version, root, sizeof(root), err) < 0)
+		return -1;
+	if (path_join(parent_dir, sizeof(parent_dir), err, root, parent) < 0)
+		return -1;
+	/* A parent that still holds a cgroup is busy: that is the normal case. */
+	if (rmdir(parent_dir) == 0 || errno == ENOENT || errno == EBUSY || errno == ENOTEMPTY)
+		return 0;
+	return hc_error_sys(err, errno, "remove cgroup %s", parent_dir);
 }

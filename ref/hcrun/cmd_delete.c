@@ -58,6 +58,9 @@ int hcrun_delete_locked(struct hcrun_state *st, hc_error_t **err)
 		} else {
 			st->cgroup.version = HC_CGROUP_NONE;
 			st->cgroup.path[0] = '\0';
+			/* The last container out leaves the hierarchy as found. */
+			if (hc_memcg_remove_parent(HCRUN_CGROUP_PARENT, &e) < 0)
+				hcrun_report(&e);
 		}
 	}
 	if (failed) {

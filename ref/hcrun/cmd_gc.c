@@ -2,7 +2,8 @@
 /*
  * hcrun gc: repair what a crash left. A create that died ("creating") is
  * rolled back; a "running" container whose process and monitor are both gone
- * is recorded as stopped (deleted if it was --rm); a memory cgroup under
+ * is recorded as stopped (deleted if it was --rm), and a stopped --rm one
+ * whose monitor died before it deleted it is deleted; a memory cgroup under
  * hcrun's parent that no container owns and no process uses is removed.
  *
  * What gc cannot prove to be hcrun's (a state dir without a lock or with a
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hcrun.h"
@@ -80,11 +82,58 @@ static int gc_locked(const char *name, hc_error_t **err)
 				printf("%s: deleted (--rm)\n", name);
 		}
 		break;
+	case HCRUN_STOPPED:
+		/*
+		 * --rm: the monitor deletes right after it records the exit, and
+		 * a failed start deletes at once. Still here with the monitor
+		 * gone means it died in between.
+		 */
+		if (!st.auto_remove || hcrun_state_monitor_alive(&st))
+			break;
+		ret = hcrun_delete_locked(&st, err);
+		if (ret == 0)
+			printf("%s: deleted (--rm; its monitor died before it could)\n", name);
+		break;
 	default:
 		break;
 	}
 	hcrun_state_clear(&st);
 	return ret;
+}
+
+/*
+ * A state dir without a lock file is normal for an instant: create makes the
+ * dir before the lock, delete removes the lock before the dir. Only one that
+ * stays so (bounded wait) was not made by hcrun. Returns 0 with the lock
+ * held, 1 when the dir went away (a delete finished), -1 with *err set.
+ */
+#define GC_SETTLE_TRIES 50
+#define GC_SETTLE_NS	(10 * 1000 * 1000L)
+
+static int lock_settled(const char *name, int *lock, hc_error_t **err)
+{
+	char dir[PATH_MAX];
+	struct stat sb;
+	int tries;
+
+	if (hcrun_state_path(name, NULL, dir, sizeof(dir), err) < 0)
+		return -1;
+	for (tries = 0;; tries++) {
+		struct timespec ts = {.tv_nsec = GC_SETTLE_NS};
+
+		if (hcrun_state_lock(name, lock, err) == 0)
+			return 0;
+		if ((*err)->errnum != ENOENT)
+			return -1;
+		if (lstat(dir, &sb) < 0 && errno == ENOENT) {
+			hc_error_free(err);
+			return 1;
+		}
+		if (tries == GC_SETTLE_TRIES)
+			return -1;
+		hc_error_free(err);
+		(void)nanosleep(&ts, NULL);
+	}
 }
 
 static bool gc_containers(void)
@@ -93,6 +142,7 @@ static bool gc_containers(void)
 	bool consistent = true;
 	char **names;
 	size_t i, count;
+	int ret;
 
 	if (hcrun_state_names(&names, &count, &err) < 0) {
 		hcrun_report(&err);
@@ -106,7 +156,10 @@ static bool gc_containers(void)
 				     hcrun_root(), names[i]);
 			goto bad;
 		}
-		if (hcrun_state_lock(names[i], &lock, &err) < 0) {
+		ret = lock_settled(names[i], &lock, &err);
+		if (ret == 1)
+			continue;
+		if (ret < 0) {
 			if (err->errnum == ENOENT) {
 				/* Only create makes the lock: hcrun never got this far. */
 				hc_error_free(&err);
@@ -212,6 +265,10 @@ static bool gc_cgroups(void)
 		consistent = false;
 	}
 	(void)closedir(dir);
+	if (hc_memcg_remove_parent(HCRUN_CGROUP_PARENT, &err) < 0) {
+		hcrun_report(&err);
+		consistent = false;
+	}
 	return consistent;
 }
 
