@@ -767,6 +767,35 @@ int hc_host_mount(const struct hc_host *host, uint64_t size, const char *tag, bo
 
 /* ----------------------------------------------------------------- teardown */
 
+/*
+ * Is anything mounted on or below the mount with this id (its parent id is
+ * id)? A lazy unmount would detach that too, and it is not ours to take: the
+ * error names it. Read afresh: it may have come after the last look.
+ */
+static int refuse_mounts_below(const char *path, int id, hc_error_t **err)
+{
+	cleanup_table struct libmnt_table *tb = NULL;
+	cleanup_iter struct libmnt_iter *itr = NULL;
+	struct libmnt_fs *fs;
+
+	if (read_mounts(&tb, err) < 0)
+		return -1;
+	itr = mnt_new_iter(MNT_ITER_FORWARD);
+	if (itr == NULL)
+		return hc_error_sys(err, ENOMEM, "cannot walk the mount table");
+	while (mnt_table_next_fs(tb, itr, &fs) == 0) {
+		if (mnt_fs_get_id(fs) == id || mnt_fs_get_parent_id(fs) != id)
+			continue;
+		return hc_error_set(err, EBUSY,
+				    "host path \"%s\" has a mount below it (%s \"%s\" at \"%s\"); "
+				    "the host channel's tmpfs is left in place",
+				    path, mnt_fs_get_fstype(fs) ? mnt_fs_get_fstype(fs) : "?",
+				    mnt_fs_get_source(fs) ? mnt_fs_get_source(fs) : "?",
+				    mnt_fs_get_target(fs) ? mnt_fs_get_target(fs) : "?");
+	}
+	return 0;
+}
+
 /* Unmount our tmpfs at the path until none is left; never anyone else's. */
 static int unmount_ours(const char *path, const char *tag, hc_error_t **err)
 {
@@ -797,9 +826,15 @@ static int unmount_ours(const char *path, const char *tag, hc_error_t **err)
 			return walk_error(err, errno, path, bad);
 		if (umount2(path, UMOUNT_NOFOLLOW) == 0)
 			continue;
-		/* A host process still has it open: detach now, free when it lets go. */
-		if (errno == EBUSY && umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
-			continue;
+		if (errno == EBUSY) {
+			/* Busy with a mount below: that one is not ours to detach. */
+			if (refuse_mounts_below(path, mnt_fs_get_id(at.top), err) < 0)
+				return -1;
+			/* A host process still has it open: detach now, free when
+			 * it lets go. */
+			if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+				continue;
+		}
 		if (errno == EINVAL || errno == ENOENT)
 			continue; /* gone meanwhile; the next read tells */
 		return hc_error_sys(err, errno, "cannot unmount the host channel at \"%s\"", path);
@@ -807,6 +842,58 @@ static int unmount_ours(const char *path, const char *tag, hc_error_t **err)
 	return hc_error_set(err, ELOOP,
 			    "host path \"%s\" still has a tmpfs \"%s\" after %d unmounts", path,
 			    tag, MAX_STACKED);
+}
+
+/*
+ * prepare made created_top .. real_path one inside the other, starting in
+ * created_top's parent, so that parent and every directory it made were on
+ * the leaf's file system (host->dev). A directory of that chain now on
+ * another one has something mounted over it (another channel's tmpfs, say)
+ * or was replaced: what prepare made may lie hidden below, and taking it for
+ * gone would lose it for good. Checked from created_top's parent down to the
+ * leaf's parent; where the chain stops existing, there is nothing to hide.
+ */
+static int check_not_covered(const struct hc_host *host, hc_error_t **err)
+{
+	const char *path = host->real_path, *top = host->created_top;
+	char cur[PATH_MAX], last[PATH_MAX], bad[PATH_MAX];
+	size_t toplen = strlen(top);
+
+	/* A record whose top is no ancestor: rmdir_up_to climbs nowhere. */
+	if (strncmp(path, top, toplen) != 0 || (path[toplen] != '/' && path[toplen] != '\0'))
+		return 0;
+	parent_of(top, cur, sizeof(cur));
+	parent_of(path, last, sizeof(last));
+	for (;;) {
+		hc_cleanup_close int fd = -1;
+		const char *next;
+		struct stat st;
+		size_t n;
+
+		fd = open_nofollow(cur, bad, sizeof(bad));
+		if (fd < 0 && errno == ENOENT)
+			return 0;
+		if (fd < 0)
+			return walk_error(err, errno, path, bad);
+		if (fstat(fd, &st) < 0)
+			return hc_error_sys(err, errno, "host path \"%s\": cannot stat \"%s\"",
+					    path, cur);
+		if (st.st_dev != host->dev)
+			return hc_error_set(
+				err, EBUSY,
+				"host path \"%s\": \"%s\" is not on the file system the host "
+				"channel's directories were made in (something is mounted over it, "
+				"or it was replaced); what create made is left in place",
+				path, cur);
+		if (strcmp(cur, last) == 0)
+			return 0;
+		/* One component deeper along path. */
+		n = strcmp(cur, "/") == 0 ? 0 : strlen(cur);
+		next = strchr(path + n + 1, '/');
+		if (next == NULL)
+			return 0;
+		snprintf(cur, sizeof(cur), "%.*s", (int)(next - path), path);
+	}
 }
 
 int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **err)
@@ -828,6 +915,8 @@ int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **e
 		return -1;
 	if (host->created_top[0] == '\0')
 		return 0;
+	if (check_not_covered(host, err) < 0)
+		return -1;
 
 	parent_of(path, parent, sizeof(parent));
 	parentfd = open_nofollow(parent, bad, sizeof(bad));

@@ -30,7 +30,8 @@ static const char create_usage[] =
 	"                            default: 12 random hex digits)\n"
 	"      --host-channel SPEC   HOST_PATH:CONTAINER_PATH[:rw|ro[,PROPAGATION][:SIZE]]\n"
 	"                            a tmpfs shared with the host (repeatable); the\n"
-	"                            host path must not exist; default rw, 64M\n"
+	"                            host path must not exist, nor share or nest\n"
+	"                            with another channel's; default rw, 64M\n"
 	"  -m, --memory SIZE         memory limit (e.g. 512M, 1.5G; 1024-based)\n"
 	"      --memory-add-channel  raise the limit by the sum of the channel sizes\n"
 	"                            (the channel pages the container writes are\n"
@@ -48,7 +49,8 @@ static const char create_usage[] =
 	"  -t, --tty                 give the command a terminal\n"
 	"      --rm                  delete the container once it exits\n"
 	"  -d, --detach              (run only) start in the background, print the name;\n"
-	"                            output goes to " HCRUN_DEFAULT_ROOT "/NAME/console.log\n"
+	"                            output goes to console.log in the state dir\n"
+	"                            (" HCRUN_DEFAULT_ROOT "/NAME/ unless --root moves it)\n"
 	"  -h, --help                print this help\n";
 
 enum {
@@ -158,27 +160,30 @@ static int check_channels(const struct hcrun_config *cfg, hc_error_t **err)
 			const struct hc_spec *b = &cfg->channels[j].spec;
 
 			if (strcmp(a->host_path, b->host_path) == 0)
-				return hc_error_set(err, 0,
-						    "--host-channel: host path %s is given twice",
-						    a->host_path);
+				return hc_error_set(
+					err, 0, "--host-channel: host path \"%s\" is given twice",
+					a->host_path);
 			if (path_within(a->host_path, b->host_path) ||
 			    path_within(b->host_path, a->host_path))
 				return hc_error_set(
 					err, 0,
-					"--host-channel: host paths %s and %s nest: one "
+					"--host-channel: host paths \"%s\" and \"%s\" nest: one "
 					"tmpfs would hide the other",
 					b->host_path, a->host_path);
 			if (strcmp(a->container_path, b->container_path) == 0)
 				return hc_error_set(
-					err, 0, "--host-channel: container path %s is given twice",
+					err, 0,
+					"--host-channel: container path \"%s\" is given twice",
 					a->container_path);
 		}
 		/* prepare refuses it too; saying it now leaves the disk untouched. */
 		if (lstat(a->host_path, &sb) == 0)
-			return hc_error_set(err, EEXIST,
-					    "--host-channel: host path %s already exists; it must "
-					    "not (delete removes it)",
-					    a->host_path);
+			return hc_error_set(
+				err, EEXIST,
+				"--host-channel: host path \"%s\" already exists; a host "
+				"channel needs a path that does not exist (delete "
+				"removes it)",
+				a->host_path);
 	}
 	return 0;
 }
@@ -345,6 +350,31 @@ int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opt
 	return 0;
 }
 
+/*
+ * check_channels() compares the paths as given; a symlinked parent can still
+ * make two of them one directory, or nest them (/l/a and /real/a/b with
+ * /l -> /real): the tmpfs mounted at the outer one would hide the inner one,
+ * and delete could then remove neither. Only prepare knows the real paths,
+ * so channel i is checked against those before it, once it is made.
+ */
+static int check_real_paths(const struct hcrun_channel *chans, size_t i, hc_error_t **err)
+{
+	const char *a = chans[i].host.real_path;
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		const char *b = chans[j].host.real_path;
+
+		if (strcmp(a, b) == 0 || path_within(a, b) || path_within(b, a))
+			return hc_error_set(
+				err, 0,
+				"--host-channel: host paths \"%s\" and \"%s\" nest once "
+				"resolved (\"%s\", \"%s\"): one tmpfs would hide the other",
+				chans[j].spec.host_path, chans[i].spec.host_path, b, a);
+	}
+	return 0;
+}
+
 static int random_name(char *buf, size_t len, hc_error_t **err)
 {
 	unsigned char bytes[6];
@@ -403,6 +433,8 @@ int hcrun_create(struct hcrun_create_opts *o, hc_error_t **err)
 		}
 		if (hcrun_state_save(&st, err) < 0)
 			goto undo;
+		if (check_real_paths(st.cfg.channels, i, err) < 0)
+			goto undo;
 	}
 	st.status = HCRUN_CREATED;
 	if (hcrun_state_save(&st, err) < 0)
@@ -427,8 +459,14 @@ int hcrun_cmd_create(int argc, char *argv[], hc_error_t **err)
 	int ret;
 
 	ret = hcrun_create_parse(argc, argv, false, &o, err);
-	if (ret == 0)
+	if (ret == 0) {
+		sigset_t saved;
+
+		/* A ^C half way would leave a "creating" state for gc. */
+		hcrun_signals_block(&saved);
 		ret = hcrun_create(&o, err);
+		hcrun_signals_restore(&saved);
+	}
 	if (ret == 0)
 		printf("%s\n", o.cfg.name);
 	hcrun_config_clear(&o.cfg);

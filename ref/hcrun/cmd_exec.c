@@ -31,7 +31,8 @@ int hcrun_cmd_exec(int argc, char *argv[], hc_error_t **err)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool interactive = false, tty = false, user_set = false;
+	bool interactive = false, tty = false, user_set = false, blocked = false;
+	sigset_t saved_mask;
 	char procs[PATH_MAX], **cmd;
 	struct hcrun_state st;
 	struct hcrun_proc proc = {.pid = 0, .sync_fd = -1, .pty_master = -1};
@@ -88,6 +89,10 @@ int hcrun_cmd_exec(int argc, char *argv[], hc_error_t **err)
 		hc_error_set(err, ENAMETOOLONG, "cgroup path of %s is too long", name);
 		goto out;
 	}
+	/* Until hcrun_proc_wait forwards them: a ^C during the setup must not
+	 * leave the command running with nobody waiting for it. */
+	hcrun_signals_block(&saved_mask);
+	blocked = true;
 	if (!interactive && hcrun_stdin_null(&saved_stdin, err) < 0)
 		goto out;
 	if (hcrun_exec_spawn(&st.cfg, st.pid, st.cgroup.version != HC_CGROUP_NONE ? procs : NULL,
@@ -104,6 +109,8 @@ int hcrun_cmd_exec(int argc, char *argv[], hc_error_t **err)
 		hcrun_report(err); /* the status below is still the command's */
 	code = status;
 out:
+	if (blocked)
+		hcrun_signals_restore(&saved_mask);
 	hcrun_state_clear(&st);
 	return code;
 }

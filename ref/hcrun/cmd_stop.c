@@ -189,6 +189,9 @@ static int wait_recorded(const char *name, pid_t pid, bool killed, hc_error_t **
 			st.exit_code = killed ? 128 + SIGKILL : -1;
 			hcrun_timestamp(st.finished, sizeof(st.finished));
 			ret = hcrun_state_save(&st, err);
+			/* --rm was the dead monitor's to honour: ours now. */
+			if (ret == 0 && st.auto_remove)
+				ret = hcrun_delete_locked(&st, err);
 		}
 		hcrun_state_clear(&st);
 		hcrun_state_unlock(&lock);

@@ -10,6 +10,7 @@
 #ifndef HCRUN_H
 #define HCRUN_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -234,6 +235,14 @@ void hcrun_stdin_restore(int *saved);
 int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc_error_t **err);
 /* Kill and reap a process whose start failed; close our fds of it. */
 void hcrun_proc_abort(struct hcrun_proc *proc);
+/*
+ * Block SIGINT/TERM/HUP/QUIT while hcrun sets a container up (create, mount,
+ * cgroup, spawn): dying half way would leave a container nobody deletes, not
+ * even run --rm. hcrun_proc_wait() lets them through to the container once
+ * it runs. Restore drops those that came while blocked.
+ */
+void hcrun_signals_block(sigset_t *saved);
+void hcrun_signals_restore(const sigset_t *saved);
 
 /* -------------------------------------------------------- cmd_*.c */
 

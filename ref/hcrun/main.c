@@ -57,6 +57,11 @@ int hcrun_opt_error(const char *cmd, int c, char *const argv[], hc_error_t **err
 		return hc_error_set(err, 0, "%s%soption %s needs a value (see hcrun%s%s --help)",
 				    global ? "" : cmd, global ? "" : ": ", word, global ? "" : " ",
 				    global ? "" : cmd);
+	/* A known long option given a value it does not take: "--rm=yes". */
+	if (optopt != 0 && strncmp(word, "--", 2) == 0)
+		return hc_error_set(err, 0, "%s%soption %.*s takes no value (see hcrun%s%s --help)",
+				    global ? "" : cmd, global ? "" : ": ", (int)strcspn(word, "="),
+				    word, global ? "" : " ", global ? "" : cmd);
 	return hc_error_set(err, 0, "%s%sunknown option %s (see hcrun%s%s --help)",
 			    global ? "" : cmd, global ? "" : ": ", word, global ? "" : " ",
 			    global ? "" : cmd);

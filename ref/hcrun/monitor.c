@@ -88,11 +88,44 @@ static void forward_signal(int sig)
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 #define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
 
+static void forwarded_set(sigset_t *set)
+{
+	size_t i;
+
+	sigemptyset(set);
+	for (i = 0; i < NFORWARDED; i++)
+		sigaddset(set, forwarded[i]);
+}
+
+void hcrun_signals_block(sigset_t *saved)
+{
+	sigset_t set;
+
+	forwarded_set(&set);
+	/* Only fails for a bad "how": nothing to handle. */
+	(void)sigprocmask(SIG_BLOCK, &set, saved);
+}
+
+void hcrun_signals_restore(const sigset_t *saved)
+{
+	const struct timespec now = {0, 0};
+	sigset_t set;
+
+	/* What came while blocked is dropped: the work it would have cut
+	 * short is done, and the exit status says how it ended. */
+	forwarded_set(&set);
+	while (sigtimedwait(&set, NULL, &now) > 0)
+		;
+	(void)sigprocmask(SIG_SETMASK, saved, NULL);
+}
+
 int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc_error_t **err)
 {
 	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-	struct sigaction old[NFORWARDED];
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old[NFORWARDED], old_pipe;
+	sigset_t set, mask;
 	int wstatus = 0, ret = 0;
+	bool pipe_ignored = false;
 	size_t i;
 
 	/* ^C at our terminal, or kill of hcrun, is meant for the container:
@@ -106,6 +139,23 @@ int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc
 			break;
 		}
 	}
+	/*
+	 * A reader of our stdout that goes away (| head) must not kill us in
+	 * the relay: the write fails with EPIPE instead, and hcrun still waits
+	 * for the container and records its exit.
+	 */
+	sigemptyset(&ign.sa_mask);
+	if (ret == 0 && sigaction(SIGPIPE, &ign, &old_pipe) < 0)
+		ret = hc_error_sys(err, errno, "ignore SIGPIPE");
+	else
+		pipe_ignored = ret == 0;
+	/* Blocked during the setup (hcrun_signals_block): what came meanwhile
+	 * is delivered now, to the container. */
+	forwarded_set(&set);
+	if (ret == 0)
+		(void)sigprocmask(SIG_UNBLOCK, &set, &mask);
+	else
+		(void)sigprocmask(SIG_SETMASK, NULL, &mask);
 	if (ret == 0 && proc->pty_master >= 0) {
 		/* A relay failure still waits below: never leave a zombie. */
 		ret = hcrun_tty_relay(proc->pty_master, forward_stdin, err);
@@ -120,6 +170,9 @@ int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc
 	}
 	proc->pid = 0;
 	forward_pid = 0;
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
+	if (pipe_ignored)
+		(void)sigaction(SIGPIPE, &old_pipe, NULL);
 	while (i-- > 0)
 		(void)sigaction(forwarded[i], &old[i], NULL);
 	if (WIFSIGNALED(wstatus))
@@ -219,10 +272,12 @@ static int launch(const char *name, bool *rm, struct hcrun_state *st, struct hcr
 	if (hcrun_state_load(name, st, err) < 0)
 		goto fail;
 	loaded = true;
-	was = st->status;
+	/* A "running" whose process is gone reads "stopped": a failure below
+	 * must not put "running" back, with no process to it. */
+	was = hcrun_state_live_status(st);
 	/* create --rm: the state says so for a later start. */
 	*rm = *rm || st->auto_remove;
-	switch (hcrun_state_live_status(st)) {
+	switch (was) {
 	case HCRUN_RUNNING:
 		hc_error_set(err, EBUSY, "container %s is already running", name);
 		goto fail_keep;
@@ -299,8 +354,13 @@ fail_keep:
 	return code;
 }
 
-/* Record the exit, then delete with rm. Returns 0 or -1. */
-static int record_exit(const char *name, pid_t pid, int status, bool rm, hc_error_t **err)
+/*
+ * Record the exit of the process (pid, start), then delete with rm. Returns 0
+ * or -1. The start time tells our process from a new one that a later start
+ * got the same pid for.
+ */
+static int record_exit(const char *name, pid_t pid, uint64_t start, int status, bool rm,
+		       hc_error_t **err)
 {
 	struct hcrun_state st;
 	int lock = -1, ret = 0;
@@ -318,7 +378,7 @@ static int record_exit(const char *name, pid_t pid, int status, bool rm, hc_erro
 		return -1;
 	}
 	/* A stop that found us gone may have recorded it already. */
-	if (st.status == HCRUN_RUNNING && st.pid == pid) {
+	if (st.status == HCRUN_RUNNING && st.pid == pid && st.pid_start == start) {
 		st.status = HCRUN_STOPPED;
 		st.exit_code = status;
 		hcrun_timestamp(st.finished, sizeof(st.finished));
@@ -335,6 +395,7 @@ static int start_foreground(const char *name, bool rm, hc_error_t **err)
 {
 	struct hcrun_state st;
 	struct hcrun_proc proc;
+	uint64_t start;
 	pid_t pid;
 	int code, status, ret;
 
@@ -344,12 +405,13 @@ static int start_foreground(const char *name, bool rm, hc_error_t **err)
 		return code;
 	}
 	pid = proc.pid;
+	start = st.pid_start;
 	ret = hcrun_proc_wait(&proc, st.cfg.interactive, &status, err);
 	hcrun_state_clear(&st);
 	/* A broken relay is worth saying, but the exit is still ours to record. */
 	if (ret < 0)
 		hcrun_report(err);
-	if (record_exit(name, pid, status, rm, err) < 0)
+	if (record_exit(name, pid, start, status, rm, err) < 0)
 		return HCRUN_EXIT_ERROR;
 	return status;
 }
@@ -414,6 +476,7 @@ static void monitor_main(const char *name, bool rm, int sock)
 	struct hcrun_state st;
 	struct hcrun_proc proc;
 	int fd, code, status;
+	uint64_t start;
 	pid_t pid;
 
 	if (setsid() < 0) {
@@ -463,11 +526,12 @@ static void monitor_main(const char *name, bool rm, int sock)
 		exit(code);
 	}
 	pid = proc.pid;
+	start = st.pid_start;
 	/* Without a terminal, a -t container's output goes to console.log. */
 	if (hcrun_proc_wait(&proc, false, &status, &err) < 0)
 		hcrun_report(&err);
 	hcrun_state_clear(&st);
-	if (record_exit(name, pid, status, rm, &err) < 0)
+	if (record_exit(name, pid, start, status, rm, &err) < 0)
 		hcrun_report(&err);
 	exit(status);
 
@@ -522,7 +586,14 @@ static int start_detached(const char *name, bool rm, hc_error_t **err)
 
 int hcrun_start(const char *name, const struct hcrun_start_opts *opts, hc_error_t **err)
 {
+	sigset_t saved;
+	int ret;
+
+	hcrun_signals_block(&saved);
 	if (opts->detach)
-		return start_detached(name, opts->rm, err);
-	return start_foreground(name, opts->rm, err);
+		ret = start_detached(name, opts->rm, err);
+	else
+		ret = start_foreground(name, opts->rm, err);
+	hcrun_signals_restore(&saved);
+	return ret;
 }

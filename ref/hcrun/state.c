@@ -442,13 +442,14 @@ static json_object *channel_to_json(const struct hcrun_channel *ch)
 		return NULL;
 	if (hc_spec_format(&ch->spec, spec, sizeof(spec)) < 0)
 		goto fail;
+	/* Handed to obj at once: a failure below must not leak it. */
 	host = json_object_new_object();
-	if (add_str(obj, "spec", spec) < 0 || add_str(obj, "host_path", ch->spec.host_path) < 0 ||
+	if (add(obj, "host", host) < 0 || add_str(obj, "spec", spec) < 0 ||
+	    add_str(obj, "host_path", ch->spec.host_path) < 0 ||
 	    add_str(obj, "container_path", ch->spec.container_path) < 0 ||
 	    add_str(obj, "mode", ch->spec.readonly ? "ro" : "rw") < 0 ||
 	    add_str(obj, "propagation", hc_propagation_name(ch->spec.propagation) ?: "") < 0 ||
-	    add_u64(obj, "size", ch->spec.size) < 0 || add(obj, "host", host) < 0 ||
-	    add_str(host, "path", ch->host.path) < 0 ||
+	    add_u64(obj, "size", ch->spec.size) < 0 || add_str(host, "path", ch->host.path) < 0 ||
 	    add_str(host, "real_path", ch->host.real_path) < 0 ||
 	    add_str(host, "created_top", ch->host.created_top) < 0 ||
 	    add_u64(host, "dev", ch->host.dev) < 0 || add_u64(host, "ino", ch->host.ino) < 0 ||

@@ -18,8 +18,10 @@
  *    parent; a second mount with the same tag reuses it, never stacks;
  *  - mount refuses a path whose component or leaf was swapped for a symlink,
  *    or whose leaf was replaced by another directory, and mounts nothing;
- *  - teardown unmounts lazily when busy, never unmounts another source, reports
- *    a leaf that holds files (and keeps them), and is idempotent;
+ *  - teardown unmounts lazily when busy, never unmounts another source nor
+ *    detaches a mount below the channel, keeps its record (fails) while a
+ *    mount hides what prepare made, reports a leaf that holds files (and
+ *    keeps them), and is idempotent;
  *  - attach binds inside the rootfs at the right place, rw or ro (EROFS inside,
  *    the host still writes, both see the same files), with the propagation the
  *    mode word names; no symlink in the rootfs (absolute, relative, "..") at or
@@ -1074,6 +1076,57 @@ TEST_F(host, teardown_never_unmounts_another_source)
 	EXPECT_EQ(0, hc_host_teardown(host, TAG, &s->err)) TH_LOG("%s", msg(s->err));
 	EXPECT_EQ(0, count_mounts(host->real_path));
 	EXPECT_EQ(-1, lstat(host->real_path, &st));
+}
+
+TEST_F(host, teardown_never_detaches_a_mount_below_the_channel)
+{
+	struct scratch *s = &self->s;
+	const char *inner;
+	struct hc_host *host;
+	struct mnt_info mi;
+	struct stat st;
+
+	ASSERT_EQ(0, make_channel(s, "chan", 1 << 20, &host)) TH_LOG("%s", msg(s->err));
+	/* In the tmpfs, so it goes with it: not tracked for the fixture. */
+	inner = P("%s/inner", host->real_path);
+	ASSERT_EQ(0, mkdir(inner, 0755));
+	ASSERT_EQ(0, mount("someone-else", inner, "tmpfs", 0, "size=64k"));
+
+	/* A lazy unmount of the channel would take the inner mount with it. */
+	ASSERT_EQ(-1, hc_host_teardown(host, TAG, &s->err));
+	EXPECT_EQ(EBUSY, s->err->errnum) TH_LOG("%s", msg(s->err));
+	EXPECT_NE(NULL, strstr(msg(s->err), "someone-else")) TH_LOG("%s", msg(s->err));
+	EXPECT_EQ(1, count_mounts(host->real_path));
+	ASSERT_TRUE(find_mount(inner, &mi));
+	EXPECT_STREQ("someone-else", mi.source);
+
+	ASSERT_EQ(0, umount2(inner, UMOUNT_NOFOLLOW));
+	hc_error_free(&s->err);
+	EXPECT_EQ(0, hc_host_teardown(host, TAG, &s->err)) TH_LOG("%s", msg(s->err));
+	EXPECT_EQ(0, count_mounts(host->real_path));
+	EXPECT_EQ(-1, lstat(host->real_path, &st));
+}
+
+TEST_F(host, teardown_keeps_the_record_while_a_mount_hides_what_prepare_made)
+{
+	struct scratch *s = &self->s;
+	struct hc_host *host = new_host(s);
+	const char *top = P("%s/a", s->dir);
+
+	ASSERT_EQ(0, hc_host_prepare(P("%s/a/b", s->dir), host, &s->err))
+	TH_LOG("%s", msg(s->err));
+	/* Another tmpfs over a parent prepare made: a/b is out of sight below. */
+	ASSERT_EQ(0, mount("someone-else", top, "tmpfs", 0, "size=64k"));
+
+	/* Taking a/b for gone would leave it there for good. */
+	ASSERT_EQ(-1, hc_host_teardown(host, TAG, &s->err));
+	EXPECT_EQ(EBUSY, s->err->errnum) TH_LOG("%s", msg(s->err));
+	EXPECT_EQ(1, count_mounts(top));
+
+	ASSERT_EQ(0, umount2(top, UMOUNT_NOFOLLOW));
+	hc_error_free(&s->err);
+	EXPECT_EQ(0, hc_host_teardown(host, TAG, &s->err)) TH_LOG("%s", msg(s->err));
+	EXPECT_EQ(0, count_entries(s->dir));
 }
 
 /* ----------------------------------------------------------------- attach */
