@@ -30,8 +30,9 @@ static const char create_usage[] =
 	"                            default: 12 random hex digits)\n"
 	"      --host-channel SPEC   HOST_PATH:CONTAINER_PATH[:rw|ro[,PROPAGATION][:SIZE]]\n"
 	"                            a tmpfs shared with the host (repeatable); the\n"
-	"                            host path must not exist, nor share or nest\n"
-	"                            with another channel's; default rw, 64M\n"
+	"                            host path must not exist; neither path may\n"
+	"                            share or nest with another channel's;\n"
+	"                            default rw, 64M\n"
 	"  -m, --memory SIZE         memory limit (e.g. 512M, 1.5G; 1024-based)\n"
 	"      --memory-add-channel  raise the limit by the sum of the channel sizes\n"
 	"                            (the channel pages the container writes are\n"
@@ -175,6 +176,16 @@ static int check_channels(const struct hcrun_config *cfg, hc_error_t **err)
 					err, 0,
 					"--host-channel: container path \"%s\" is given twice",
 					a->container_path);
+			/* The inner mount point would have to be made inside the outer
+			 * channel: a directory the host sees, or EROFS when it is ro. */
+			if (path_within(a->container_path, b->container_path) ||
+			    path_within(b->container_path, a->container_path))
+				return hc_error_set(
+					err, 0,
+					"--host-channel: container paths \"%s\" and \"%s\" nest: "
+					"the inner mount point would be made inside the outer "
+					"channel",
+					b->container_path, a->container_path);
 		}
 		/* prepare refuses it too; saying it now leaves the disk untouched. */
 		if (lstat(a->host_path, &sb) == 0)
