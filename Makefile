@@ -105,9 +105,20 @@ $(O)/tests/ref/%: ref/tests/%.c $(LIBA) $(KSFT_STAMP)
 
 unit_tests: $(UNIT_BINS)
 
+# The suite (selftests/) builds into $(O)/selftests with its own Makefile;
+# its programs join the unit tests in one KTAP stream.
+SELFTESTS = $(MAKE) --no-print-directory -C selftests OUTPUT=$(abspath $(O))/selftests \
+	KSFT_DIR=$(abspath $(KSFT_INC)) \
+	$(if $(SAN_FLAGS),CFLAGS='-O1 -g $(SAN_FLAGS)' LDFLAGS='$(SAN_FLAGS)')
+
+# The engine the channel tests drive: a driver in selftests/engines/.
+ENGINE ?= ref
+export HCT_ENGINE := $(ENGINE)
+
 # T=PATTERN runs only the test programs whose path contains PATTERN.
-run_tests: all unit_tests ## build, then run every test as one KTAP stream (as root)
-	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS)
+run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTAP stream (as root; ENGINE=, T=)
+	$(SELFTESTS) all
+	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list)
 
 run_unit_tests: $(LIBA) $(HCRUN) unit_tests
 	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS)
