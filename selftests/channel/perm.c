@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * channel/perm: who may do what in the channel, through the engine
+ * (contract section 3: "The tmpfs root is drwxrwxrwt (1777), owner root, so
+ * non-root host processes can use it; the sticky bit keeps users from
+ * deleting each other's files"; the host tmpfs is nosuid,nodev,noexec).
+ *
+ *  - the root of the channel is 01777 root:root, on the host (statx on the
+ *    host path once started) and in the container (hc-probe stat:
+ *    mode=41777 uid=0 gid=0);
+ *  - a non-root host user (nobody, 65534: a forked child of the test drops
+ *    to it) creates a file the container reads byte for byte;
+ *  - a non-root container user (uid 1000, driver exec --user) writes a
+ *    file the host reads: owner 1000, same bytes;
+ *  - the sticky bit: uid 1000 in the container can neither remove nor
+ *    rename a file that nobody (65534) created from the host, while nobody
+ *    itself, in the container, can remove it (numeric uids need no passwd
+ *    entry);
+ *  - noexec: an executable copied into the channel (hc-probe, static)
+ *    cannot be run, neither from the host (execve: EACCES) nor in the
+ *    container (exec status 126);
+ *  - nodev: a device node made there (mknod char 1:3, /dev/null) cannot be
+ *    opened, from the host (EACCES) nor from the container;
+ *  - nosuid: statvfs of the host path has ST_NOSUID (with noexec there is
+ *    no running a set-uid binary there to watch it keep its uid).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "channel_box.h"
+#include "harness.h"
+
+#define NOBODY	   65534
+#define CTR_USER   1000 /* "user" in the rootfs */
+#define DATA_BYTES 70001
+
+FIXTURE(perm)
+{
+	struct chbox b;
+	struct hct_child_report *r;
+};
+
+FIXTURE_SETUP(perm)
+{
+	char why[512];
+	int ret;
+
+	HCT_ALWAYS_TEARDOWN();
+	self->r = hct_report_new();
+	ASSERT_NE(NULL, self->r);
+	ret = chbox_init(&self->b, "perm", why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	/* mkdtemp made it 0700: nobody must reach the channel inside. */
+	ASSERT_EQ(0, chmod(self->b.parent, 0755))
+	TH_LOG("chmod %s: %s", self->b.parent, strerror(errno));
+	ret = chbox_create(&self->b, NULL, ":" CHBOX_CTR ":rw:8M");
+	ASSERT_EQ(0, ret)
+	TH_LOG("create --host-channel \"%s\": status %d; stderr: %s", self->b.spec, ret,
+	       self->b.o->err);
+	ret = chbox_start(&self->b);
+	ASSERT_EQ(0, ret) TH_LOG("start: status %d; stderr: %s", ret, self->b.o->err);
+}
+
+FIXTURE_TEARDOWN(perm)
+{
+	char left[1024];
+
+	EXPECT_EQ(0, chbox_fini(&self->b, left, sizeof(left))) TH_LOG("%s", left);
+	if (self->r != NULL)
+		hct_report_free(self->r);
+}
+
+struct as_nobody {
+	const char *path;
+	const void *buf;
+	size_t len;
+};
+
+/* In a child: become nobody, create the file. */
+static int write_as_nobody(void *arg, struct hct_child_report *r)
+{
+	struct as_nobody *a = arg;
+	int ret;
+
+	if (setgroups(0, NULL) < 0 || setresgid(NOBODY, NOBODY, NOBODY) < 0 ||
+	    setresuid(NOBODY, NOBODY, NOBODY) < 0) {
+		r->err = errno;
+		r->stage = 1;
+		return 1;
+	}
+	ret = chbox_write_new(a->path, a->buf, a->len);
+	r->err = -ret;
+	r->stage = 2;
+	r->bytes = ret == 0 ? a->len : 0;
+	return 0;
+}
+
+/* nobody creates name in the channel from the host; its sum into *sum. */
+static void host_nobody_creates(struct __test_metadata *_metadata, FIXTURE_DATA(perm) * self,
+				const char *name, uint64_t *sum)
+{
+	char path[2 * PATH_MAX];
+	struct as_nobody a;
+	unsigned char *buf;
+	struct stat st;
+	int status;
+	pid_t pid;
+
+	buf = malloc(DATA_BYTES);
+	ASSERT_NE(NULL, buf);
+	chbox_fill_bytes(buf, DATA_BYTES, 11);
+	*sum = chbox_fnv1a(buf, DATA_BYTES);
+	snprintf(path, sizeof(path), "%s/%s", self->b.host, name);
+	a = (struct as_nobody){.path = path, .buf = buf, .len = DATA_BYTES};
+	memset(self->r, 0, sizeof(*self->r));
+	pid = hct_spawn(NULL, NULL, write_as_nobody, &a, self->r);
+	free(buf);
+	ASSERT_LT(0, pid) TH_LOG("fork: %s", strerror(-pid));
+	ASSERT_EQ(0, hct_wait(pid, &status, 10000));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	TH_LOG("becoming uid %d: %s (stage %d)", NOBODY, strerror(self->r->err), self->r->stage);
+	ASSERT_EQ(0, self->r->err)
+	TH_LOG("uid %d creating %s in the 1777 channel: %s (contract section 3)", NOBODY, path,
+	       strerror(self->r->err));
+	ASSERT_EQ(0, lstat(path, &st));
+	ASSERT_EQ(NOBODY, st.st_uid) TH_LOG("%s is owned by %u, want %d", path, st.st_uid, NOBODY);
+}
+
+TEST_F(perm, host_root_1777_owned_by_root)
+{
+	struct statx stx;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, statx(AT_FDCWD, self->b.host, AT_SYMLINK_NOFOLLOW,
+			   STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID, &stx))
+	TH_LOG("statx %s: %s", self->b.host, strerror(errno));
+	EXPECT_EQ(S_IFDIR | 01777, stx.stx_mode)
+	TH_LOG("host path %s: mode 0%o, want 041777 (drwxrwxrwt, contract section 3)", self->b.host,
+	       stx.stx_mode);
+	EXPECT_EQ(0, stx.stx_uid) TH_LOG("host path owner uid %u, want 0", stx.stx_uid);
+	EXPECT_EQ(0, stx.stx_gid) TH_LOG("host path owner gid %u, want 0", stx.stx_gid);
+}
+
+TEST_F(perm, container_root_1777_owned_by_root)
+{
+	struct chbox_stat cs;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	ret = chbox_probe_stat(&self->b, -1, CHBOX_CTR, &cs);
+	ASSERT_EQ(0, ret) TH_LOG("hc-probe stat: %d; %s %s", ret, self->b.o->out, self->b.o->err);
+	EXPECT_EQ(041777, cs.mode)
+	TH_LOG("in the container: mode %" PRIo64 ", want 41777 (contract section 3)", cs.mode);
+	EXPECT_EQ(0, cs.uid) TH_LOG("in the container: uid %" PRIu64 ", want 0", cs.uid);
+	EXPECT_EQ(0, cs.gid) TH_LOG("in the container: gid %" PRIu64 ", want 0", cs.gid);
+}
+
+TEST_F(perm, host_nobody_file_read_in_container)
+{
+	struct chbox *b = &self->b;
+	uint64_t want_sum = 0, bytes = 0, sum = 0;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	host_nobody_creates(_metadata, self, "from-nobody", &want_sum);
+	ret = chbox_probe(b, -1, "read", CHBOX_CTR "/from-nobody", NULL);
+	ASSERT_EQ(0, ret) TH_LOG("hc-probe read: %d; %s %s", ret, b->o->out, b->o->err);
+	ASSERT_EQ(0, chbox_kv_u64(b->o->out, "bytes", 10, &bytes)) TH_LOG("%s", b->o->out);
+	ASSERT_EQ(0, chbox_kv_u64(b->o->out, "sum", 16, &sum)) TH_LOG("%s", b->o->out);
+	EXPECT_EQ(DATA_BYTES, bytes)
+	TH_LOG("the container reads %" PRIu64 " bytes, want %d", bytes, DATA_BYTES);
+	EXPECT_EQ(want_sum, sum)
+	TH_LOG("the container reads sum %016" PRIx64 ", nobody wrote %016" PRIx64, sum, want_sum);
+}
+
+TEST_F(perm, container_user_file_read_on_host)
+{
+	struct chbox *b = &self->b;
+	uint64_t bytes = 0, sum = 0, hbytes = 0, hsum = 0;
+	char path[2 * PATH_MAX], size[16];
+	struct stat st;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	snprintf(size, sizeof(size), "%d", DATA_BYTES);
+	ret = chbox_probe(b, CTR_USER, "write", CHBOX_CTR "/from-user", size, "5", NULL);
+	ASSERT_EQ(0, ret)
+	TH_LOG("uid %d in the container writing the channel: %d; %s %s", CTR_USER, ret, b->o->out,
+	       b->o->err);
+	ASSERT_EQ(0, chbox_kv_u64(b->o->out, "bytes", 10, &bytes)) TH_LOG("%s", b->o->out);
+	ASSERT_EQ(0, chbox_kv_u64(b->o->out, "sum", 16, &sum)) TH_LOG("%s", b->o->out);
+
+	snprintf(path, sizeof(path), "%s/from-user", b->host);
+	ASSERT_EQ(0, lstat(path, &st)) TH_LOG("lstat %s: %s", path, strerror(errno));
+	EXPECT_EQ(CTR_USER, st.st_uid)
+	TH_LOG("the host sees owner %u, want %d", st.st_uid, CTR_USER);
+	EXPECT_EQ(CTR_USER, st.st_gid)
+	TH_LOG("the host sees group %u, want %d", st.st_gid, CTR_USER);
+	ret = chbox_file_sum(path, &hbytes, &hsum);
+	ASSERT_EQ(0, ret) TH_LOG("host reading %s: %s", path, strerror(-ret));
+	EXPECT_EQ(bytes, hbytes)
+	TH_LOG("host reads %" PRIu64 " bytes, uid %d wrote %" PRIu64, hbytes, CTR_USER, bytes);
+	EXPECT_EQ(sum, hsum)
+	TH_LOG("host reads sum %016" PRIx64 ", uid %d wrote %016" PRIx64, hsum, CTR_USER, sum);
+}
+
+/* uid 1000 in the container tries op on nobody's file: EPERM, and the file stays. */
+static void sticky_refuses(struct __test_metadata *_metadata, FIXTURE_DATA(perm) * self,
+			   const char *op)
+{
+	struct chbox *b = &self->b;
+	char path[2 * PATH_MAX];
+	uint64_t sum;
+	struct stat st;
+	int ret;
+
+	host_nobody_creates(_metadata, self, "owned-by-nobody", &sum);
+	ret = chbox_probe(b, CTR_USER, "try", op, CHBOX_CTR "/owned-by-nobody", NULL);
+	EXPECT_EQ(1, ret)
+	TH_LOG("uid %d: try %s on uid %d's file: status %d, want 1 (the sticky "
+	       "bit, contract section 3); stdout: %s stderr: %s",
+	       CTR_USER, op, NOBODY, ret, b->o->out, b->o->err);
+	EXPECT_NE(NULL, strstr(b->o->err, "errno=EPERM"))
+	TH_LOG("uid %d: try %s on uid %d's file: \"%s\", want errno=EPERM", CTR_USER, op, NOBODY,
+	       b->o->err);
+	snprintf(path, sizeof(path), "%s/owned-by-nobody", b->host);
+	EXPECT_EQ(0, lstat(path, &st))
+	TH_LOG("after uid %d's try %s, %s is gone: %s", CTR_USER, op, path, strerror(errno));
+}
+
+TEST_F(perm, sticky_other_user_cannot_unlink)
+{
+	if (_metadata->skip)
+		return;
+	sticky_refuses(_metadata, self, "unlink");
+}
+
+TEST_F(perm, sticky_other_user_cannot_rename)
+{
+	if (_metadata->skip)
+		return;
+	sticky_refuses(_metadata, self, "rename");
+}
+
+TEST_F(perm, sticky_owner_can_unlink)
+{
+	struct chbox *b = &self->b;
+	char path[2 * PATH_MAX];
+	uint64_t sum;
+	struct stat st;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	host_nobody_creates(_metadata, self, "owned-by-nobody", &sum);
+	ret = chbox_probe(b, NOBODY, "try", "unlink", CHBOX_CTR "/owned-by-nobody", NULL);
+	EXPECT_EQ(0, ret)
+	TH_LOG("uid %d in the container removing its own file: status %d; "
+	       "stdout: %s stderr: %s",
+	       NOBODY, ret, b->o->out, b->o->err);
+	snprintf(path, sizeof(path), "%s/owned-by-nobody", b->host);
+	EXPECT_EQ(-1, lstat(path, &st))
+	TH_LOG("the owner removed %s but the host still sees it", path);
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(perm, noexec_executable_refused_host_and_container)
+{
+	struct chbox *b = &self->b;
+	char path[2 * PATH_MAX], cmd[PATH_MAX + 64], st_buf[64];
+	int ret, status;
+	pid_t pid;
+
+	if (_metadata->skip)
+		return;
+	/* The container's own static hc-probe, copied in: runnable anywhere but here. */
+	snprintf(cmd, sizeof(cmd), "cp %s " CHBOX_CTR "/probe && chmod 0755 " CHBOX_CTR "/probe",
+		 b->probe);
+	ret = chbox_exec(b, -1, "/bin/sh", "-c", cmd, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("%s: status %d; %s", cmd, ret, b->o->err);
+
+	snprintf(path, sizeof(path), "%s/probe", b->host);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *const argv[] = {path, "id", NULL};
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0)
+			dup2(null, 1);
+		execv(path, argv);
+		_exit(errno & 0xff);
+	}
+	ASSERT_EQ(0, hct_wait(pid, &status, 10000));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == EACCES)
+	TH_LOG("execve of %s on the noexec channel: %s, want exit %d (EACCES; contract section 3)",
+	       path, hct_wstatus_str(status, st_buf, sizeof(st_buf)), EACCES);
+
+	ret = chbox_exec(b, -1, CHBOX_CTR "/probe", "id", NULL);
+	EXPECT_EQ(126, ret)
+	TH_LOG("running " CHBOX_CTR "/probe in the container: status %d, want "
+	       "126 (cannot be run); stdout: %s stderr: %s",
+	       ret, b->o->out, b->o->err);
+}
+
+TEST_F(perm, nodev_device_node_cannot_be_opened)
+{
+	struct chbox *b = &self->b;
+	char path[2 * PATH_MAX];
+	int fd, ret;
+
+	if (_metadata->skip)
+		return;
+	snprintf(path, sizeof(path), "%s/null", b->host);
+	ASSERT_EQ(0, mknod(path, S_IFCHR | 0666, makedev(1, 3)))
+	TH_LOG("mknod %s c 1 3: %s", path, strerror(errno));
+	fd = open(path, O_RDWR);
+	EXPECT_EQ(-1, fd) TH_LOG("opened the device node %s on the nodev channel", path);
+	EXPECT_EQ(EACCES, errno)
+	TH_LOG("open %s: %s, want EACCES (nodev, contract section 3)", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+
+	ret = chbox_probe(b, -1, "read", CHBOX_CTR "/null", NULL);
+	EXPECT_EQ(1, ret)
+	TH_LOG("the container reading the device node: status %d, want 1; "
+	       "stdout: %s stderr: %s",
+	       ret, b->o->out, b->o->err);
+	EXPECT_NE(NULL, strstr(b->o->err, "errno=EACCES"))
+	TH_LOG("the container reading the device node: \"%s\", want errno=EACCES", b->o->err);
+}
+
+TEST_F(perm, nosuid_in_statvfs)
+{
+	struct statvfs sv;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, statvfs(self->b.host, &sv))
+	TH_LOG("statvfs %s: %s", self->b.host, strerror(errno));
+	EXPECT_TRUE(sv.f_flag & ST_NOSUID)
+	TH_LOG("f_flag 0x%lx lacks ST_NOSUID (contract section 3)", sv.f_flag);
+	EXPECT_TRUE(sv.f_flag & ST_NODEV) TH_LOG("f_flag 0x%lx lacks ST_NODEV", sv.f_flag);
+	EXPECT_TRUE(sv.f_flag & ST_NOEXEC) TH_LOG("f_flag 0x%lx lacks ST_NOEXEC", sv.f_flag);
+	EXPECT_FALSE(sv.f_flag & ST_RDONLY) TH_LOG("f_flag 0x%lx has ST_RDONLY", sv.f_flag);
+}
+
+HCT_HARNESS_MAIN
