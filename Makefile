@@ -58,7 +58,7 @@ PROBE := $(O)/hc-probe
 ROOTFS := $(O)/rootfs
 ROOTFS_STAMP := $(O)/rootfs.stamp
 
-.PHONY: all deps lib run_tests run_unit_tests unit_tests check format install uninstall clean help
+.PHONY: check-suite all deps lib run_tests run_unit_tests unit_tests check format install uninstall clean help
 
 all: $(LIBA) $(LIBSO) $(HCRUN) $(PROBE) $(ROOTFS_STAMP) ## build the library, hcrun, hc-probe and the rootfs
 
@@ -123,8 +123,46 @@ run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTA
 run_unit_tests: $(LIBA) $(HCRUN) unit_tests
 	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS)
 
+check-suite: all ## run the channel tests against every mutant driver: each must be caught
+	$(SELFTESTS) all
+	scripts/check-suite
+
 check: ## clang-format, cppcheck, and the unit tests under ASan+UBSan
 	scripts/check.sh
+
+# libFuzzer targets for the option grammar (ref/fuzz/): clang only. spec.c and
+# error.c are built again, with the same sanitizers, into build/fuzz/ whatever
+# $(O) is. Each target runs FUZZ_SECONDS on a copy of its seed corpus.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_O := build/fuzz
+FUZZ_TARGETS := spec size path
+# -Wno-format-nonliteral: clang, unlike gcc, flags error.c's vasprintf of a
+# va_list format; the public entry points keep their format attributes.
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -Wno-format-nonliteral -O1 -g -D_GNU_SOURCE -Iref \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SAN := address,undefined
+FUZZ_OBJS := $(FUZZ_O)/obj/spec.o $(FUZZ_O)/obj/error.o $(FUZZ_O)/obj/fuzz/fuzz.o
+FUZZ_BINS := $(addprefix $(FUZZ_O)/fuzz_,$(FUZZ_TARGETS))
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+# Made by a pattern rule, so make would delete them after each link.
+.SECONDARY: $(FUZZ_OBJS)
+
+$(FUZZ_O)/obj/%.o: ref/%.c ref/hostchannel.h ref/fuzz/fuzz.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_O)/fuzz_%: ref/fuzz/fuzz_%.c ref/fuzz/fuzz.h ref/hostchannel.h $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: $(FUZZ_BINS) ## build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (60)
+	scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_O) $(FUZZ_BINS)
+
+fuzz-smoke: ## the fuzz targets, 10 s each (CI)
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 format: ## apply .clang-format to every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')
@@ -143,6 +181,44 @@ uninstall: ## remove exactly what install put there
 	      $(DESTDIR)$(PREFIX)/lib/libhostchannel.a $(DESTDIR)$(PREFIX)/lib/libhostchannel.so.0 \
 	      $(DESTDIR)$(PREFIX)/lib/libhostchannel.so $(DESTDIR)$(PREFIX)/include/hostchannel.h
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/hostchannel
+
+# --- bench (issue 5): chanbench and the report; bench/run.sh does the work.
+# chanbench is static: its container side runs in build/rootfs, which has
+# no libc. PROFILE=smoke|quick|full (quick), PIN=HOST_CPU,CONT_CPU|none.
+CHANBENCH := $(O)/bench/chanbench
+CHANBENCH_SRCS := $(wildcard bench/chanbench/*.c)
+PROFILE ?= quick
+
+.PHONY: bench
+$(CHANBENCH): $(CHANBENCH_SRCS) bench/chanbench/chanbench.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -static -o $@ $(CHANBENCH_SRCS)
+
+bench: all $(CHANBENCH) ## run the benchmarks, write build/bench/<time>/report.md (PROFILE=smoke|quick|full)
+	O=$(O) PROFILE=$(PROFILE) $(if $(PIN),PIN=$(PIN)) bench/run.sh
+# --- end bench
+
+# --- vmtest (issue 6): run_tests inside a qemu VM, Debian's cloud kernel (or
+# VM_KERNEL=bzImage), the memory controller on cgroup v2 (VM_CGROUP=v2, the
+# default) or v1 (VM_CGROUP=v1). The same programs as run_tests; the header
+# of scripts/vmtest lists VM_ACCEL, VM_MEM, VM_CPUS, VM_TIMEOUT and the rest.
+.PHONY: vmtest
+vmtest: all unit_tests $(KSFT_STAMP) ## run_tests inside a qemu VM (VM_CGROUP=v2|v1, VM_KERNEL=bzImage, T=)
+	$(SELFTESTS) all
+	O=$(O) scripts/vmtest $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list)
+# --- end vmtest
+
+# --- engines: validation reports (scripts/validate-engine, reports/)
+# ENGINE= a driver of selftests/engines/. validate-all writes one report per
+# engine and the matrix reports/conformance.md (isula: expected, not run).
+VALIDATE_ENGINES ?= ref runc podman isula
+.PHONY: validate validate-all
+validate: all ## run the suite through ENGINE (default ref), write reports/ENGINE.md and .ktap
+	scripts/validate-engine $(ENGINE)
+
+validate-all: all ## validate every engine, then reports/conformance.md (tests x engines)
+	scripts/validate-engine --matrix $(VALIDATE_ENGINES)
+# --- end engines
 
 clean: ## remove build/ (the project's own output, nothing else)
 	scripts/clean.sh build
