@@ -137,9 +137,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_O := build/fuzz
 FUZZ_TARGETS := spec size path
-# -Wno-format-nonliteral: clang, unlike gcc, flags error.c's vasprintf of a
-# va_list format; the public entry points keep their format attributes.
-FUZZ_CFLAGS := -std=gnu11 $(WARN) -Wno-format-nonliteral -O1 -g -D_GNU_SOURCE -Iref \
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -D_GNU_SOURCE -Iref \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := address,undefined
 FUZZ_OBJS := $(FUZZ_O)/obj/spec.o $(FUZZ_O)/obj/error.o $(FUZZ_O)/obj/fuzz/fuzz.o

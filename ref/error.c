@@ -13,7 +13,48 @@
 
 #include "hostchannel.h"
 
-static int error_vset(hc_error_t **err, int errnum, bool with_strerror, const char *fmt, va_list ap)
+/*
+ * Messages quote what the user gave, and a path may hold any byte but NUL:
+ * control bytes are written as C escapes (\n, \t, \ooo) so that a message
+ * is always one line and never drives the terminal.
+ */
+static char *escape_controls(char *msg)
+{
+	size_t n = 0, extra = 0;
+	char *out, *o;
+
+	for (const unsigned char *p = (const unsigned char *)msg; *p != '\0'; p++, n++)
+		if (*p < 0x20 || *p == 0x7f)
+			extra += (*p == '\n' || *p == '\t') ? 1 : 3;
+	if (extra == 0)
+		return msg;
+	out = malloc(n + extra + 1);
+	if (out == NULL)
+		return msg;
+	o = out;
+	for (const unsigned char *p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p == '\n') {
+			*o++ = '\\';
+			*o++ = 'n';
+		} else if (*p == '\t') {
+			*o++ = '\\';
+			*o++ = 't';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			*o++ = '\\';
+			*o++ = (char)('0' + (*p >> 6));
+			*o++ = (char)('0' + ((*p >> 3) & 7));
+			*o++ = (char)('0' + (*p & 7));
+		} else {
+			*o++ = (char)*p;
+		}
+	}
+	*o = '\0';
+	free(msg);
+	return out;
+}
+
+__attribute__((format(printf, 4, 0))) static int
+error_vset(hc_error_t **err, int errnum, bool with_strerror, const char *fmt, va_list ap)
 {
 	char *msg = NULL;
 	hc_error_t *e;
@@ -36,7 +77,7 @@ static int error_vset(hc_error_t **err, int errnum, bool with_strerror, const ch
 		return -1;
 	}
 	e->errnum = errnum;
-	e->msg = msg != NULL ? msg : strdup("out of memory");
+	e->msg = msg != NULL ? escape_controls(msg) : strdup("out of memory");
 	*err = e;
 	return -1;
 }
@@ -76,7 +117,7 @@ int hc_error_prefix(hc_error_t **err, const char *fmt, ...)
 		return -1;
 	if (asprintf(&full, "%s: %s", prefix, (*err)->msg ? (*err)->msg : "") >= 0) {
 		free((*err)->msg);
-		(*err)->msg = full;
+		(*err)->msg = escape_controls(full);
 	}
 	free(prefix);
 	return -1;
