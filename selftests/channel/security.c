@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * channel/security: the channel never lands outside the container's root
+ * and never reaches the host beyond its own tmpfs (contract section 3: "the
+ * container path is resolved inside the container's root and may never
+ * land outside it"; delete removes "never anything else").
+ *
+ * A rootfs comes from an image: every symlink in it is hostile. Each test
+ * of fixture plant builds a private minimal rootfs under its scratch
+ * directory (busybox, hc-probe, /etc/passwd: the shared build/rootfs is
+ * never touched), plants a symlink "s" at its top and asks for the container
+ * path /s/ch. Followed on the host from the rootfs directory, each link
+ * would lead out of it; resolved inside the root, it leads to an in-root
+ * directory:
+ *
+ *   variant           /s ->                          inside the root   host path it must not touch
+ *   abs_root          /                              /ch               /ch
+ *   relative_up       ../../../../tmp/<u>-up         /tmp/<u>-up/ch    /tmp/<u>-up
+ *   abs_etc           /etc                           /etc/ch           /etc (unchanged), /etc/ch
+ *   dotdot_chain      ../../../../a/../../../l2,     /tmp/<u>-chain/ch /tmp/<u>-chain
+ *                     l2 -> ../../../../../tmp/<u>-chain
+ *   relative_missing  ../../../../tmp/<u>-missing    (made inside, or  /tmp/<u>-missing
+ *                     (absent in the rootfs too)      start refused)
+ *
+ * (<u> is the scratch directory's unique name.) For each: host_unchanged
+ * compares the host's mount table (libmount) before create and after start:
+ * besides the channel's own tmpfs at the host path, no new mount of the
+ * channel's device anywhere, and no new mount at all below the scratch
+ * directory (the rootfs is there), the host path above or /etc (the host is
+ * shared: other processes may mount elsewhere meanwhile); /etc's lstat is
+ * unchanged and the host path above absent. mounted_inside_root checks,
+ * inside the container, that the in-root location is the channel (a tmpfs
+ * of the channel's size holding what the host wrote).
+ *
+ * Fixture escape: the container writes through "<cpath>/.." and
+ * "<cpath>/../../../.."; the files land in the container's root, never next
+ * to the host path or in the host's "/".
+ *
+ * Fixture host_swap: between create and start, the test replaces the empty
+ * host directory the engine made with a symlink to another directory. start
+ * must fail or mount elsewhere than the symlink's target; the target stays
+ * empty and unmounted, and delete leaves it alone.
+ *
+ * The rootfs is chosen through the driver: fixtures plant and escape need
+ * the driver's info line "rootfs=env:<VAR>" (the ref driver: HCRUN_ROOTFS)
+ * and skip without it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "channel_kit.h"
+#include "harness.h"
+
+#define TIMEOUT_S  60
+#define SIZE	   "1M"
+#define SIZE_BYTES (1ULL << 20)
+#define SHARED	   20000
+
+/*
+ * The variable through which the driver takes the rootfs, from its info
+ * line "rootfs=env:VAR"; SKIP reason in why when there is none.
+ */
+static int rootfs_var(char *var, size_t len, char *why, size_t whylen)
+{
+	char val[128] = "";
+
+	hct_engine_info("rootfs", val, sizeof(val));
+	if (strncmp(val, "env:", 4) != 0 || val[4] == '\0') {
+		snprintf(why, whylen, "engine %s has no way to set the rootfs", hct_engine_name());
+		return HCT_SKIP;
+	}
+	snprintf(var, len, "%s", val + 4);
+	return 0;
+}
+
+/* A private rootfs at scratch/rootfs, handed to the driver. */
+static int private_rootfs(const struct hck_box *box, char *rootfs, size_t len, char *why,
+			  size_t whylen)
+{
+	char var[128];
+	int ret = rootfs_var(var, sizeof(var), why, whylen);
+
+	if (ret != 0)
+		return ret;
+	snprintf(rootfs, len, "%s/rootfs", box->scratch);
+	ret = hck_rootfs_make(rootfs, why, whylen);
+	if (ret < 0)
+		return ret;
+	if (setenv(var, rootfs, 1) < 0) {
+		snprintf(why, whylen, "setenv %s: %s", var, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- plant */
+
+#define MAX_PLANTS 4
+
+FIXTURE(plant)
+{
+	struct hck_box box;
+	struct hck_run r;
+	char rootfs[PATH_MAX + 16];
+	char token[256];
+	char inroot[PATH_MAX];
+	char host_absent[PATH_MAX];
+	char planted[MAX_PLANTS + 2][3 * PATH_MAX]; /* removed in reverse order */
+	int nplanted;
+	struct hck_mounts before;
+	struct stat etc_before;
+	bool started;
+};
+
+/* '@' in the texts below stands for the scratch directory's unique name. */
+FIXTURE_VARIANT(plant)
+{
+	const char *link;	      /* target of rootfs/s */
+	const char *link2;	      /* another link, rootfs/l2, or NULL */
+	const char *dirs[MAX_PLANTS]; /* directories made in the rootfs */
+	const char *inroot;	      /* where /s/ch resolves inside the root */
+	const char *host_absent;      /* a host path that must not appear */
+	bool may_refuse;	      /* start may refuse instead */
+};
+
+FIXTURE_VARIANT_ADD(plant, abs_root){
+	.link = "/",
+	.inroot = "/ch",
+	.host_absent = "/ch",
+};
+
+FIXTURE_VARIANT_ADD(plant, relative_up){
+	.link = "../../../../tmp/@-up",
+	.dirs = {"tmp/@-up"},
+	.inroot = "/tmp/@-up/ch",
+	.host_absent = "/tmp/@-up",
+};
+
+FIXTURE_VARIANT_ADD(plant, abs_etc){
+	.link = "/etc",
+	.inroot = "/etc/ch",
+	.host_absent = "/etc/ch",
+};
+
+FIXTURE_VARIANT_ADD(plant, dotdot_chain){
+	.link = "../../../../a/../../../l2",
+	.link2 = "../../../../../tmp/@-chain",
+	.dirs = {"a", "tmp/@-chain"},
+	.inroot = "/tmp/@-chain/ch",
+	.host_absent = "/tmp/@-chain",
+};
+
+FIXTURE_VARIANT_ADD(plant, relative_missing){
+	.link = "../../../../tmp/@-missing",
+	.inroot = "/tmp/@-missing/ch",
+	.host_absent = "/tmp/@-missing",
+	.may_refuse = true,
+};
+
+/* template with '@' replaced by token. */
+static void subst(char *out, size_t len, const char *template, const char *token)
+{
+	size_t used = 0;
+
+	for (const char *p = template; *p != '\0' && used + 1 < len; p++) {
+		int n = *p == '@' ? snprintf(out + used, len - used, "%s", token)
+				  : snprintf(out + used, len - used, "%c", *p);
+
+		used += n > 0 ? (size_t)n : 0;
+	}
+	out[used < len ? used : len - 1] = '\0';
+}
+
+/* rootfs/rel, remembered for the teardown. */
+static const char *plant_path(FIXTURE_DATA(plant) * self, const char *rel)
+{
+	char *p = self->planted[self->nplanted++];
+
+	snprintf(p, sizeof(self->planted[0]), "%s/%s", self->rootfs, rel);
+	return p;
+}
+
+FIXTURE_SETUP(plant)
+{
+	char why[512], rel[PATH_MAX], target[PATH_MAX];
+	int ret;
+
+	HCT_ALWAYS_TEARDOWN();
+	ret = hck_box_init(&self->box, "sec", why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	ret = private_rootfs(&self->box, self->rootfs, sizeof(self->rootfs), why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+
+	snprintf(self->token, sizeof(self->token), "%s", strrchr(self->box.scratch, '/') + 1);
+	subst(self->inroot, sizeof(self->inroot), variant->inroot, self->token);
+	subst(self->host_absent, sizeof(self->host_absent), variant->host_absent, self->token);
+	for (int i = 0; i < MAX_PLANTS && variant->dirs[i] != NULL; i++) {
+		subst(rel, sizeof(rel), variant->dirs[i], self->token);
+		ASSERT_EQ(0, mkdir(plant_path(self, rel), 0755))
+		TH_LOG("mkdir in the rootfs: %s", rel);
+	}
+	if (variant->link2 != NULL) {
+		subst(target, sizeof(target), variant->link2, self->token);
+		ASSERT_EQ(0, symlink(target, plant_path(self, "l2")));
+	}
+	subst(target, sizeof(target), variant->link, self->token);
+	ASSERT_EQ(0, symlink(target, plant_path(self, "s")));
+	/* The host must not have them already, or the test proves nothing. */
+	ASSERT_NE(0, access(self->host_absent, F_OK))
+	TH_LOG("%s exists on the host before the test", self->host_absent);
+	ASSERT_EQ(0, lstat("/etc", &self->etc_before));
+	ASSERT_EQ(0, hck_mounts_read(&self->before));
+}
+
+FIXTURE_TEARDOWN(plant)
+{
+	HCK_TEARDOWN_BEGIN();
+	EXPECT_EQ(0, hck_box_delete(&self->box));
+	hck_mounts_free(&self->before);
+	for (int i = self->nplanted - 1; i >= 0; i--) {
+		const char *p = self->planted[i];
+		struct stat st;
+		int ret = lstat(p, &st) == 0 && S_ISLNK(st.st_mode) ? hck_unlink(p) : hck_rmdir(p);
+
+		if (ret < 0)
+			TH_LOG("teardown: removing %s: %s", p, strerror(-ret));
+	}
+	if (self->rootfs[0] != '\0')
+		EXPECT_EQ(0, hck_rootfs_remove(self->rootfs));
+	EXPECT_EQ(0, hck_box_fini(&self->box));
+}
+
+/*
+ * create and start with the container path /s/ch; 0 when started, 1 when
+ * the variant allows a refusal and start refused, -1 otherwise.
+ */
+static int up(struct __test_metadata *_metadata, FIXTURE_DATA(plant) * self,
+	      const FIXTURE_VARIANT(plant) * variant)
+{
+	char spec[2 * PATH_MAX];
+
+	snprintf(spec, sizeof(spec), "%s:/s/ch:rw:" SIZE, self->box.host);
+	if (hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL) != 0) {
+		if (variant->may_refuse) {
+			TH_LOG("create refused, allowed here; %s", hck_log(&self->r));
+			return 1;
+		}
+		TH_LOG("%s", hck_log(&self->r));
+		return -1;
+	}
+	if (hck_run(&self->r, "start", self->box.name, NULL) != 0) {
+		if (variant->may_refuse) {
+			TH_LOG("start refused, allowed here; %s", hck_log(&self->r));
+			return 1;
+		}
+		TH_LOG("%s", hck_log(&self->r));
+		return -1;
+	}
+	self->started = true;
+	return 0;
+}
+
+TEST_F_TIMEOUT(plant, host_unchanged, TIMEOUT_S)
+{
+	const char *watch[] = {self->box.scratch, self->host_absent, "/etc", NULL};
+	struct hck_mounts after;
+	char report[4096];
+	struct stat st, ch = {0};
+	int n;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_LE(0, up(_metadata, self, variant));
+	if (self->started)
+		ASSERT_EQ(0, stat(self->box.host, &ch));
+	ASSERT_EQ(0, hck_mounts_read(&after));
+	n = hck_mounts_new(&self->before, &after, self->box.host, ch.st_dev, watch, report,
+			   sizeof(report));
+	hck_mounts_free(&after);
+	EXPECT_EQ(0, n)
+	TH_LOG("contract section 3: /s -> %s in the rootfs: %d new mounts on the host besides the "
+	       "channel at %s (the channel's device elsewhere, or below %s, %s, /etc): %s",
+	       variant->link, n, self->box.host, self->box.scratch, self->host_absent, report);
+	EXPECT_NE(0, lstat(self->host_absent, &st))
+	TH_LOG("contract section 3: /s -> %s in the rootfs made %s on the host (mode %o)",
+	       variant->link, self->host_absent, st.st_mode);
+	ASSERT_EQ(0, lstat("/etc", &st));
+	EXPECT_TRUE(hck_same_stat(&self->etc_before, &st))
+	TH_LOG("contract section 3: the host's /etc changed (nlink %llu -> %llu, mtime %lld -> "
+	       "%lld)",
+	       (unsigned long long)self->etc_before.st_nlink, (unsigned long long)st.st_nlink,
+	       (long long)self->etc_before.st_mtim.tv_sec, (long long)st.st_mtim.tv_sec);
+}
+
+TEST_F_TIMEOUT(plant, mounted_inside_root, TIMEOUT_S)
+{
+	char hfile[2 * PATH_MAX], cfile[2 * PATH_MAX], type[32] = "";
+	uint64_t size = 0, sum = 0, want = hck_pattern_sum(2, SHARED);
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	ret = up(_metadata, self, variant);
+	ASSERT_LE(0, ret);
+	if (ret == 1)
+		SKIP(return,
+			   "engine %s refused a container path through a symlink to a missing "
+			   "directory (allowed: nothing was mounted to check)",
+			   hct_engine_name());
+
+	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "stat", self->inroot, NULL))
+	TH_LOG("contract section 3: /s -> %s: nothing at %s inside the root; %s", variant->link,
+	       self->inroot, hck_log(&self->r));
+	hck_kv_str(self->r.o.out, "fstype", type, sizeof(type));
+	hck_kv_u64(self->r.o.out, "size", 10, &size);
+	EXPECT_STREQ("tmpfs", type)
+	TH_LOG("contract section 3: /s -> %s: %s inside the root is not the channel; %s",
+	       variant->link, self->inroot, hck_log(&self->r));
+	EXPECT_EQ(SIZE_BYTES, size) TH_LOG("%s", hck_log(&self->r));
+
+	/* The very channel: what the host writes is there. */
+	snprintf(hfile, sizeof(hfile), "%s/shared", self->box.host);
+	snprintf(cfile, sizeof(cfile), "%s/shared", self->inroot);
+	ASSERT_EQ(0, hck_write_pattern(hfile, SHARED, 2));
+	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", cfile, NULL))
+	TH_LOG("contract section 3: the host's file is not at %s inside; %s", cfile,
+	       hck_log(&self->r));
+	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
+	EXPECT_EQ(want, sum) TH_LOG("%s", hck_log(&self->r));
+	/* And through the path as given, which the container resolves the same way. */
+	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", "/s/ch/shared", NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
+	EXPECT_EQ(want, sum) TH_LOG("%s", hck_log(&self->r));
+}
+
+/* ------------------------------------------------------------ escape */
+
+FIXTURE(escape)
+{
+	struct hck_box box;
+	struct hck_run r;
+	char rootfs[PATH_MAX + 16];
+	char name[300]; /* escape-<unique> */
+};
+
+FIXTURE_SETUP(escape)
+{
+	char why[512];
+	int ret;
+
+	HCT_ALWAYS_TEARDOWN();
+	ret = hck_box_init(&self->box, "escape", why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	ret = private_rootfs(&self->box, self->rootfs, sizeof(self->rootfs), why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	snprintf(self->name, sizeof(self->name), "escape-%s", strrchr(self->box.scratch, '/') + 1);
+	{
+		char spec[2 * PATH_MAX];
+
+		snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, self->box.host);
+		ASSERT_EQ(0,
+			  hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+		TH_LOG("%s", hck_log(&self->r));
+		ASSERT_EQ(0, hck_run(&self->r, "start", self->box.name, NULL))
+		TH_LOG("%s", hck_log(&self->r));
+	}
+}
+
+FIXTURE_TEARDOWN(escape)
+{
+	HCK_TEARDOWN_BEGIN();
+	EXPECT_EQ(0, hck_box_delete(&self->box));
+	if (self->rootfs[0] != '\0') {
+		char p[3 * PATH_MAX];
+
+		/* Only an engine without overlay writes the container's files here. */
+		snprintf(p, sizeof(p), "%s/mnt/%s", self->rootfs, self->name);
+		hck_unlink(p);
+		snprintf(p, sizeof(p), "%s/%s", self->rootfs, self->name);
+		hck_unlink(p);
+		EXPECT_EQ(0, hck_rootfs_remove(self->rootfs));
+	}
+	EXPECT_EQ(0, hck_box_fini(&self->box));
+}
+
+/* Create cpath_rel/../NAME inside; it must show nowhere on the host but in the root. */
+static void expect_no_escape(struct __test_metadata *_metadata, FIXTURE_DATA(escape) * self,
+			     const char *up, const char *host_place, const char *inroot)
+{
+	char cpath[2 * PATH_MAX], hpath[2 * PATH_MAX], in[2 * PATH_MAX], type[32] = "";
+	struct stat st;
+
+	snprintf(cpath, sizeof(cpath), "/mnt/ch/%s%s", up, self->name);
+	snprintf(hpath, sizeof(hpath), "%s/%s", host_place, self->name);
+	snprintf(in, sizeof(in), "%s/%s", inroot, self->name);
+	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "try", "create", cpath, NULL))
+	TH_LOG("creating %s inside (a root-owned container may write its own root); %s", cpath,
+	       hck_log(&self->r));
+	EXPECT_NE(0, lstat(hpath, &st))
+	TH_LOG("contract section 3: writing %s in the container made %s on the host", cpath, hpath);
+	/* It went where the container's own root has it, off the channel. */
+	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "stat", in, NULL))
+	TH_LOG("%s did not land at %s inside; %s", cpath, in, hck_log(&self->r));
+	hck_kv_str(self->r.o.out, "fstype", type, sizeof(type));
+	EXPECT_STRNE("tmpfs", type)
+	TH_LOG("%s is on a tmpfs: on the channel? %s", in, hck_log(&self->r));
+	EXPECT_NE(0, lstat(hpath, &st));
+}
+
+TEST_F_TIMEOUT(escape, dotdot_from_channel_stays_in_root, TIMEOUT_S)
+{
+	if (_metadata->skip)
+		return;
+	/* /mnt/ch/.. is the container's /mnt, never the host path's parent. */
+	expect_no_escape(_metadata, self, "../", self->box.scratch, "/mnt");
+}
+
+TEST_F_TIMEOUT(escape, deep_dotdot_from_channel_stays_in_root, TIMEOUT_S)
+{
+	if (_metadata->skip)
+		return;
+	/* Past the container's "/", ".." stays there: never the host's "/". */
+	expect_no_escape(_metadata, self, "../../../../../../", "", "");
+}
+
+/* --------------------------------------------------------- host swap */
+
+FIXTURE(host_swap)
+{
+	struct hck_box box;
+	struct hck_run r;
+	char target[PATH_MAX + 16];
+	bool linked;
+};
+
+FIXTURE_SETUP(host_swap)
+{
+	char why[512];
+	int ret;
+
+	HCT_ALWAYS_TEARDOWN();
+	ret = hck_box_init(&self->box, "swap", why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	snprintf(self->target, sizeof(self->target), "%s/target", self->box.scratch);
+	ASSERT_EQ(0, mkdir(self->target, 0755));
+}
+
+FIXTURE_TEARDOWN(host_swap)
+{
+	HCK_TEARDOWN_BEGIN();
+	/* The symlink at the host path is the test's own: not the engine's leftover. */
+	if (self->box.name[0] != '\0') {
+		hct_engine_cleanup(self->box.name);
+		self->box.name[0] = '\0';
+	}
+	if (self->linked && hck_unlink(self->box.host) < 0)
+		TH_LOG("teardown: unlink %s: %s", self->box.host, strerror(errno));
+	if (self->target[0] != '\0' && hck_rmdir(self->target) < 0)
+		TH_LOG("teardown: rmdir %s: %s", self->target, strerror(errno));
+	EXPECT_EQ(0, hck_box_fini(&self->box));
+}
+
+TEST_F_TIMEOUT(host_swap, start_never_follows_symlink_at_host_path, TIMEOUT_S)
+{
+	char spec[2 * PATH_MAX], entries[256];
+	struct stat st;
+	int n;
+
+	if (_metadata->skip)
+		return;
+	snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, self->box.host);
+	ASSERT_EQ(0, hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, rmdir(self->box.host))
+	TH_LOG("rmdir %s, which create made: %s", self->box.host, strerror(errno));
+	ASSERT_EQ(0, symlink(self->target, self->box.host));
+	self->linked = true;
+
+	hck_run(&self->r, "start", self->box.name, NULL);
+	TH_LOG("start with the host path swapped for a symlink: %s", hck_log(&self->r));
+	n = hck_mount_count(self->target);
+	EXPECT_EQ(0, n)
+	TH_LOG("contract section 3: start followed the symlink planted at the host path: %d "
+	       "mounts at its target %s",
+	       n, self->target);
+	hck_list_dir(self->target, entries, sizeof(entries));
+	EXPECT_STREQ(". ..", entries)
+	TH_LOG("the symlink's target %s now holds: %s", self->target, entries);
+	if (self->r.o.status == 0) {
+		/* Started: then the container must not write into the target either. */
+		hck_probe(&self->r, self->box.name, "try", "create", "/mnt/ch/probe", NULL);
+		hck_list_dir(self->target, entries, sizeof(entries));
+		EXPECT_STREQ(". ..", entries)
+		TH_LOG("contract section 3: the container wrote into %s through the host path's "
+		       "symlink; %s",
+		       self->target, hck_log(&self->r));
+	}
+
+	hck_run(&self->r, "delete", self->box.name, NULL);
+	self->box.name[0] = '\0';
+	ASSERT_EQ(0, lstat(self->target, &st))
+	TH_LOG("contract section 3: delete removed %s, the symlink's target: %s", self->target,
+	       strerror(errno));
+	EXPECT_TRUE(S_ISDIR(st.st_mode));
+	EXPECT_EQ(0, hck_mount_count(self->target));
+}
+
+HCT_HARNESS_MAIN
