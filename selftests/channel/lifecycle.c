@@ -76,6 +76,22 @@ FIXTURE_SETUP(lifecycle)
 	ASSERT_EQ(ENOENT, errno);
 }
 
+static void remove_empty_parents(const char *path, const char *stop)
+{
+	char p[PATH_MAX];
+	size_t stoplen = strlen(stop);
+	char *slash;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while ((slash = strrchr(p, '/')) != NULL) {
+		*slash = '\0';
+		if (strlen(p) <= stoplen || strncmp(p, stop, stoplen) != 0 || p[stoplen] != '/')
+			break;
+		if (rmdir(p) < 0)
+			break;
+	}
+}
+
 FIXTURE_TEARDOWN(lifecycle)
 {
 	struct stat st;
@@ -89,8 +105,17 @@ FIXTURE_TEARDOWN(lifecycle)
 		/* Contract section 3: delete removes the host path it created. */
 		EXPECT_NE(0, lstat(self->host, &st))
 		TH_LOG("%s left the host path %s after delete", hct_engine_name(), self->host);
-		if (strcmp(self->host, self->box.host) != 0 && hck_rmdir(self->host) < 0)
+	}
+	/*
+	 * A host path other than the box's, and parents the engine made for it
+	 * and then left (a failure above, or in the test, says so): rmdir each,
+	 * up to the scratch directory, so that even a broken engine leaves
+	 * nothing behind. Only ever rmdir: never what holds something.
+	 */
+	if (strcmp(self->host, self->box.host) != 0) {
+		if (hck_rmdir(self->host) < 0)
 			TH_LOG("teardown: rmdir %s: %s", self->host, strerror(errno));
+		remove_empty_parents(self->host, self->box.scratch);
 	}
 	for (int i = self->nmade - 1; i >= 0; i--) {
 		const char *p = self->made[i];
