@@ -14,6 +14,10 @@ PACKAGES=(
 	cgroup-tools
 	iproute2
 	valgrind cppcheck clang-format
+	qemu-system-x86 cpio xz-utils kmod
+	clang libclang-rt-14-dev
+	hyperfine gnuplot-nox jq strace runc
+	podman
 )
 
 missing=()

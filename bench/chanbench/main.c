@@ -1,0 +1,689 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * chanbench's entry point: options, the host side's plan per profile, the
+ * container side's answer loop, and the output (JSON lines, one record per
+ * figure, and a table for people).
+ *
+ * The host side runs on the host with --dir at the channel's host path; the
+ * container side runs inside the container (hcrun exec) with --dir at the
+ * channel's container path. bench/run.sh starts both.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "chanbench.h"
+
+#define MAXMSG (4u << 20)
+#define KiB    1024ull
+#define MiB    (1024ull * 1024)
+
+struct profile {
+	const char *name;
+	const uint64_t *msgs;	   /* throughput message sizes, 0-terminated */
+	const uint64_t *files;	   /* file write sizes */
+	const uint64_t *sweep_msg; /* ring-size sweep: these messages ... */
+	const uint64_t *rings;	   /* ... through these ring sizes */
+	uint64_t ring;		   /* the ring size of the main series */
+	uint64_t total;		   /* bytes per repetition ... */
+	uint64_t max_count;	   /* ... in at most this many messages */
+	uint64_t file_total;
+	uint64_t verify_total;
+	uint32_t reps;
+	uint64_t lat_iters;
+	uint64_t idle_ns;
+};
+
+static const uint64_t smoke_msgs[] = {64, 4 * KiB, 1 * MiB, 0};
+static const uint64_t smoke_files[] = {1 * KiB, 64 * KiB, 0};
+static const uint64_t smoke_sweep[] = {0};
+static const uint64_t quick_msgs[] = {64,	 1 * KiB, 4 * KiB, 16 * KiB, 64 * KiB,
+				      256 * KiB, 1 * MiB, 4 * MiB, 0};
+static const uint64_t quick_files[] = {1 * KiB, 4 * KiB, 64 * KiB, 1 * MiB, 4 * MiB, 0};
+static const uint64_t quick_sweep[] = {64 * KiB, 1 * MiB, 0};
+static const uint64_t rings[] = {256 * KiB, 1 * MiB, 4 * MiB, 16 * MiB, 64 * MiB, 0};
+static const uint64_t full_msgs[] = {64,	128,	   256,	     512,      1 * KiB,	 2 * KiB,
+				     4 * KiB,	8 * KiB,   16 * KiB, 32 * KiB, 64 * KiB, 128 * KiB,
+				     256 * KiB, 512 * KiB, 1 * MiB,  2 * MiB,  4 * MiB,	 0};
+static const uint64_t full_files[] = {1 * KiB,	2 * KiB,  4 * KiB,   8 * KiB,	16 * KiB,
+				      32 * KiB, 64 * KiB, 128 * KiB, 256 * KiB, 512 * KiB,
+				      1 * MiB,	2 * MiB,  4 * MiB,   0};
+static const uint64_t full_sweep[] = {4 * KiB, 64 * KiB, 1 * MiB, 4 * MiB, 0};
+
+static const struct profile profiles[] = {
+	{"smoke", smoke_msgs, smoke_files, smoke_sweep, rings, 256 * KiB, 1 * MiB, 4096, 1 * MiB,
+	 1 * MiB, 2, 200, 20000000},
+	{"quick", quick_msgs, quick_files, quick_sweep, rings, 1 * MiB, 16 * MiB, 65536, 64 * MiB,
+	 4 * MiB, 5, 20000, 200000000},
+	{"full", full_msgs, full_files, full_sweep, rings, 1 * MiB, 64 * MiB, 262144, 64 * MiB,
+	 16 * MiB, 7, 200000, 500000000},
+};
+
+static struct {
+	const struct profile *p;
+	const char *json_path;
+	FILE *json;
+	const char *label;
+	unsigned only; /* bit per transport; 0: all */
+	int host_cpu, cont_cpu;
+	uint32_t tcp_addr;
+	uint16_t tcp_port;
+	uint64_t spin_ns;
+	uint64_t chunk;
+	uint32_t next_id;
+	int failures;
+	double ceiling[64]; /* memcpy MB/s by log2(msg) */
+} opt = {.host_cpu = -1, .cont_cpu = -1, .spin_ns = 50000, .chunk = 64 * KiB};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: chanbench --side host --dir HOST_PATH [OPTIONS]\n"
+		   "       chanbench --side container --dir CONTAINER_PATH\n"
+		   "\n"
+		   "Throughput and latency across a host channel: file, mmap ring (spin,\n"
+		   "futex, adaptive wait), FIFO, unix socket, TCP (over a veth, the\n"
+		   "baseline), and the memcpy ceiling. The container side answers the host\n"
+		   "side through a control file in the channel; bench/run.sh starts both.\n"
+		   "\n"
+		   "Host side options:\n"
+		   "  --profile smoke|quick|full  what to measure and how long (quick)\n"
+		   "  --json FILE                 JSON lines, one record per figure\n"
+		   "  --pin HOST_CPU,CONT_CPU     pin the two sides to these CPUs\n"
+		   "  --tcp ADDR:PORT             the host end of the veth (no TCP without)\n"
+		   "  --only LIST                 transports: ring,fifo,unix,tcp,file,memcpy\n"
+		   "  --label TEXT                copied into every record (e.g. tmpfs options)\n"
+		   "  --spin-us N                 adaptive wait: spin N us, then sleep (50)\n"
+		   "  --chunk BYTES               ring: publish at least every BYTES (65536)\n"
+		   "Exit status: 0, or 1 when anything failed or a checksum did not match.\n");
+}
+
+static double median_mbps(const uint64_t *bytes_ns, size_t n, double *mn, double *mx);
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Pairs (bytes, ns) in; MB/s (10^6 bytes, as dd prints) out. */
+static double median_mbps(const uint64_t *bytes_ns, size_t n, double *mn, double *mx)
+{
+	double v[MAXREP];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		v[i] = bytes_ns[2 * i + 1]
+			       ? (double)bytes_ns[2 * i] * 1e3 / (double)bytes_ns[2 * i + 1]
+			       : 0;
+	qsort(v, n, sizeof(v[0]), cmp_double);
+	*mn = v[0];
+	*mx = v[n - 1];
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int log2u(uint64_t v)
+{
+	int l = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		l++;
+	}
+	return l;
+}
+
+static const char *human(uint64_t v, char *buf)
+{
+	if (v >= MiB && v % MiB == 0)
+		sprintf(buf, "%lluM", (unsigned long long)(v / MiB));
+	else if (v >= KiB && v % KiB == 0)
+		sprintf(buf, "%lluK", (unsigned long long)(v / KiB));
+	else
+		sprintf(buf, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static void pinned(char *buf, size_t len)
+{
+	if (opt.host_cpu < 0)
+		snprintf(buf, len, "none");
+	else
+		snprintf(buf, len, "host=cpu%d,container=cpu%d", opt.host_cpu, opt.cont_cpu);
+}
+
+/* The fields every record shares. */
+static void json_head(const char *kind, const char *transport, const char *dir, const char *wait)
+{
+	char pin[64];
+
+	pinned(pin, sizeof(pin));
+	fprintf(opt.json,
+		"{\"bench\":\"chanbench\",\"profile\":\"%s\",\"label\":\"%s\",\"pinned\":\"%s\","
+		"\"kind\":\"%s\",\"transport\":\"%s\",\"dir\":\"%s\",\"wait\":\"%s\"",
+		opt.p->name, opt.label, pin, kind, transport, dir, wait);
+}
+
+static void post(struct ctx *cx, struct cmd *c)
+{
+	c->id = opt.next_id++;
+	c->tcp_addr = opt.tcp_addr;
+	c->tcp_port = opt.tcp_port;
+	c->spin_ns = opt.spin_ns;
+	c->cont_cpu = opt.cont_cpu;
+	if (!c->chunk)
+		c->chunk = opt.chunk;
+	cx->ctl->cmd = *c;
+	barrier(cx);
+	run_cmd(cx, c);
+}
+
+static uint64_t count_for(uint64_t msg, uint64_t total)
+{
+	uint64_t n = total / msg;
+
+	if (n > opt.p->max_count)
+		n = opt.p->max_count;
+	return n < 4 ? 4 : n;
+}
+
+static const char *dname(uint32_t d)
+{
+	return d == C2H ? "c2h" : "h2c";
+}
+
+static void do_verify(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t msg,
+		      uint64_t ring)
+{
+	struct cmd c = {
+		.op = OP_VERIFY, .transport = t, .dir = d, .wait = w, .msg = msg, .ring = ring};
+	const struct result *rp, *rc;
+	int prod = d == C2H ? CONT : HOST;
+	int ok;
+	char m[32];
+
+	c.count = count_for(msg, opt.p->verify_total);
+	if (c.count > 4096)
+		c.count = 4096;
+	post(cx, &c);
+	rp = &cx->ctl->res[prod];
+	rc = &cx->ctl->res[!prod];
+	ok = rp->sum == rc->sum && rc->bad == 0;
+	opt.failures += !ok;
+	json_head("verify", transport_name[t], dname(d), wait_name[w]);
+	fprintf(opt.json,
+		",\"msg\":%llu,\"ring\":%llu,\"bytes\":%llu,\"sum_sent\":\"%016llx\","
+		"\"sum_received\":\"%016llx\",\"bad_bytes\":%llu,\"ok\":%s}\n",
+		(unsigned long long)msg, (unsigned long long)ring,
+		(unsigned long long)(msg * c.count), (unsigned long long)rp->sum,
+		(unsigned long long)rc->sum, (unsigned long long)rc->bad, ok ? "true" : "false");
+	if (!ok)
+		printf("VERIFY FAILED %-6s %s %-8s msg %s: sent %016llx received %016llx, %llu bad "
+		       "bytes\n",
+		       transport_name[t], dname(d), wait_name[w], human(msg, m),
+		       (unsigned long long)rp->sum, (unsigned long long)rc->sum,
+		       (unsigned long long)rc->bad);
+}
+
+static void do_thru(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t msg, uint64_t ring,
+		    const char *series)
+{
+	struct cmd c = {
+		.op = OP_THRU, .transport = t, .dir = d, .wait = w, .msg = msg, .ring = ring};
+	uint64_t pairs[2 * MAXREP];
+	const struct result *rp, *rc;
+	int prod = d == C2H ? CONT : HOST;
+	double med, mn, mx, ceil;
+	uint64_t seq_err;
+	uint32_t i;
+	char m[32], r[32];
+
+	c.count = count_for(msg, opt.p->total);
+	c.reps = opt.p->reps;
+	post(cx, &c);
+	rp = &cx->ctl->res[prod];
+	rc = &cx->ctl->res[!prod];
+	for (i = 0; i < c.reps; i++) {
+		pairs[2 * i] = msg * c.count;
+		pairs[2 * i + 1] = rc->t1[i] - rp->t0[i];
+	}
+	seq_err = rc->seq_err;
+	opt.failures += seq_err != 0;
+	med = median_mbps(pairs, c.reps, &mn, &mx);
+	ceil = opt.ceiling[log2u(msg)];
+	json_head("throughput", transport_name[t], dname(d), wait_name[w]);
+	fprintf(opt.json,
+		",\"series\":\"%s\",\"msg\":%llu,\"ring\":%llu,\"chunk\":%llu,\"count\":%llu,"
+		"\"reps\":%u,\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,"
+		"\"ratio_to_memcpy\":%.3f,\"seq_errors\":%llu}\n",
+		series, (unsigned long long)msg, (unsigned long long)ring,
+		(unsigned long long)(t == T_RING ? opt.chunk : 0), (unsigned long long)c.count,
+		c.reps, med, mn, mx, ceil > 0 ? med / ceil : 0, (unsigned long long)seq_err);
+	printf("%-6s %s %-8s msg %5s ring %4s  %9.1f MB/s  (min %9.1f max %9.1f)  %5.3fx "
+	       "memcpy%s\n",
+	       transport_name[t], dname(d), wait_name[w], human(msg, m),
+	       t == T_RING ? human(ring, r) : "-", med, mn, mx, ceil > 0 ? med / ceil : 0,
+	       seq_err ? "  SEQUENCE ERRORS" : "");
+	fflush(stdout);
+}
+
+static void do_file(struct ctx *cx, uint32_t d, uint64_t bs)
+{
+	struct cmd c = {.op = OP_FILE, .transport = T_FILE, .dir = d, .wait = W_NONE, .msg = bs};
+	static const char *const phase[3] = {"first", "rewrite", "read"};
+	const struct result *rp, *rc;
+	int prod = d == C2H ? CONT : HOST;
+	uint64_t pairs[2 * MAXREP];
+	int ok, k;
+	uint32_t i;
+	char m[32];
+
+	c.count = opt.p->file_total / bs;
+	if (c.count < 4)
+		c.count = 4;
+	c.reps = opt.p->reps;
+	post(cx, &c);
+	rp = &cx->ctl->res[prod];
+	rc = &cx->ctl->res[!prod];
+	ok = rp->sum == rc->sum && rc->bad == 0;
+	opt.failures += !ok || rc->seq_err;
+	json_head("verify", "file", dname(d), "-");
+	fprintf(opt.json,
+		",\"msg\":%llu,\"bytes\":%llu,\"sum_sent\":\"%016llx\",\"sum_received\":\"%"
+		"016llx\","
+		"\"bad_bytes\":%llu,\"ok\":%s}\n",
+		(unsigned long long)bs, (unsigned long long)(bs * c.count),
+		(unsigned long long)rp->sum, (unsigned long long)rc->sum,
+		(unsigned long long)rc->bad, ok ? "true" : "false");
+	for (k = 0; k < 3; k++) {
+		double med, mn, mx, ceil = opt.ceiling[log2u(bs)];
+		double ns_per_call;
+
+		for (i = 0; i < c.reps; i++) {
+			const uint64_t *a = k == 0 ? rp->t0 : k == 1 ? rp->t2 : rc->t0;
+			const uint64_t *b = k == 0 ? rp->t1 : k == 1 ? rp->t3 : rc->t1;
+
+			pairs[2 * i] = bs * c.count;
+			pairs[2 * i + 1] = b[i] - a[i];
+		}
+		med = median_mbps(pairs, c.reps, &mn, &mx);
+		/* What a small write costs is the system call, not the
+		 * bytes: the time per call says so directly. */
+		ns_per_call = med > 0 ? (double)bs * 1e3 / med : 0;
+		json_head("throughput", "file", dname(d), "-");
+		fprintf(opt.json,
+			",\"series\":\"file\",\"phase\":\"%s\",\"msg\":%llu,\"count\":%llu,"
+			"\"reps\":%u,\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,"
+			"\"ratio_to_memcpy\":%.3f,\"syscalls_per_mib\":%.1f,\"ns_per_syscall\":%."
+			"1f,"
+			"\"seq_errors\":%llu}\n",
+			phase[k], (unsigned long long)bs, (unsigned long long)c.count, c.reps, med,
+			mn, mx, ceil > 0 ? med / ceil : 0, (double)MiB / (double)bs, ns_per_call,
+			(unsigned long long)rc->seq_err);
+		printf("file   %s %-8s bs  %5s            %9.1f MB/s  (min %9.1f max %9.1f)  %7.0f "
+		       "ns/call%s\n",
+		       dname(d), phase[k], human(bs, m), med, mn, mx, ns_per_call,
+		       ok ? "" : "  CHECKSUM MISMATCH");
+	}
+	fflush(stdout);
+}
+
+static void do_lat(struct ctx *cx, uint32_t t, uint32_t w, uint64_t msg)
+{
+	struct cmd c = {.op = OP_LAT,
+			.transport = t,
+			.dir = C2H,
+			.wait = w,
+			.msg = msg,
+			.ring = 256 * KiB,
+			.count = opt.p->lat_iters};
+	uint64_t p50, p99, p999, n;
+	char m[32];
+
+	post(cx, &c);
+	n = cx->nlat;
+	qsort(cx->lat, n, sizeof(uint64_t), cmp_u64);
+	p50 = cx->lat[n / 2];
+	p99 = cx->lat[n * 99 / 100];
+	p999 = cx->lat[n * 999 / 1000];
+	opt.failures += cx->ctl->res[HOST].seq_err != 0;
+	json_head("latency", transport_name[t], "rtt", wait_name[w]);
+	fprintf(opt.json,
+		",\"msg\":%llu,\"iters\":%llu,\"min_ns\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,"
+		"\"p999_ns\":%llu,\"max_ns\":%llu,\"seq_errors\":%llu}\n",
+		(unsigned long long)msg, (unsigned long long)n, (unsigned long long)cx->lat[0],
+		(unsigned long long)p50, (unsigned long long)p99, (unsigned long long)p999,
+		(unsigned long long)cx->lat[n - 1], (unsigned long long)cx->ctl->res[HOST].seq_err);
+	printf("%-6s rtt %-8s msg %5s  p50 %8.2f us  p99 %8.2f us  p99.9 %8.2f us  min %7.2f\n",
+	       transport_name[t], wait_name[w], human(msg, m), (double)p50 / 1e3, (double)p99 / 1e3,
+	       (double)p999 / 1e3, (double)cx->lat[0] / 1e3);
+	fflush(stdout);
+}
+
+static void do_idle(struct ctx *cx, uint32_t w)
+{
+	struct cmd c = {.op = OP_IDLE,
+			.transport = T_RING,
+			.dir = C2H,
+			.wait = w,
+			.msg = 64,
+			.ring = 256 * KiB,
+			.count = 1,
+			.idle_ns = opt.p->idle_ns};
+	const struct result *r;
+	double frac;
+
+	post(cx, &c);
+	r = &cx->ctl->res[HOST];
+	frac = r->wall_ns ? (double)r->cpu_ns / (double)r->wall_ns : 0;
+	json_head("idle", "ring", "c2h", wait_name[w]);
+	fprintf(opt.json, ",\"wait_ns\":%llu,\"cpu_ns\":%llu,\"cpu_fraction\":%.4f}\n",
+		(unsigned long long)r->wall_ns, (unsigned long long)r->cpu_ns, frac);
+	printf("ring   idle %-8s waited %7.1f ms, CPU %7.2f ms: %5.1f%% of a CPU\n", wait_name[w],
+	       (double)r->wall_ns / 1e6, (double)r->cpu_ns / 1e6, 100 * frac);
+}
+
+/* The ceiling: one thread copying the same sizes between the same buffers
+ * the transports use. Each transport copies at least once per byte. */
+static void do_memcpy(struct ctx *cx, uint64_t msg)
+{
+	uint64_t pairs[2 * MAXREP];
+	uint64_t i, n = count_for(msg, opt.p->total);
+	double med, mn, mx;
+	uint32_t rep;
+	char m[32];
+
+	for (rep = 0; rep < opt.p->reps; rep++) {
+		uint64_t t0 = now_ns();
+
+		for (i = 0; i < n; i++) {
+			memcpy(cx->rbuf, cx->sbuf, msg);
+			/* Keeps the compiler from dropping repeated copies. */
+			__asm__ volatile("" ::: "memory");
+		}
+		pairs[2 * rep] = msg * n;
+		pairs[2 * rep + 1] = now_ns() - t0;
+	}
+	med = median_mbps(pairs, opt.p->reps, &mn, &mx);
+	opt.ceiling[log2u(msg)] = med;
+	json_head("throughput", "memcpy", "-", "-");
+	fprintf(opt.json,
+		",\"series\":\"ceiling\",\"msg\":%llu,\"count\":%llu,\"reps\":%u,"
+		"\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,\"ratio_to_memcpy\":1}\n",
+		(unsigned long long)msg, (unsigned long long)n, opt.p->reps, med, mn, mx);
+	printf("memcpy         msg %5s            %9.1f MB/s  (min %9.1f max %9.1f)\n",
+	       human(msg, m), med, mn, mx);
+}
+
+static int want(uint32_t t)
+{
+	if (t == T_TCP && !opt.tcp_port)
+		return 0;
+	return !opt.only || (opt.only & (1u << t));
+}
+
+static void host_plan(struct ctx *cx)
+{
+	const struct profile *p = opt.p;
+	const uint64_t *m, *r;
+	uint32_t t, d, w;
+
+	/* The ceiling first, for every size anything below uses. */
+	if (want(T_MEMCPY) || want(T_RING) || want(T_FILE)) {
+		for (m = p->msgs; *m; m++)
+			do_memcpy(cx, *m);
+		for (m = p->files; *m; m++)
+			if (opt.ceiling[log2u(*m)] == 0)
+				do_memcpy(cx, *m);
+	}
+
+	/* Correctness before speed: every byte, every transport, both ways. */
+	for (t = T_RING; t <= T_TCP; t++) {
+		if (!want(t))
+			continue;
+		for (d = C2H; d <= H2C; d++)
+			for (w = 0; w < (t == T_RING ? 3u : 1u); w++)
+				for (m = p->msgs; *m; m++)
+					do_verify(cx, t, d, t == T_RING ? w : W_NONE, *m, p->ring);
+	}
+
+	if (want(T_RING)) {
+		for (d = C2H; d <= H2C; d++)
+			for (w = 0; w < 3; w++)
+				for (m = p->msgs; *m; m++)
+					do_thru(cx, T_RING, d, w, *m, p->ring, "main");
+		for (m = p->sweep_msg; *m; m++)
+			for (r = p->rings; *r; r++)
+				do_thru(cx, T_RING, C2H, W_ADAPTIVE, *m, *r, "ring-size");
+	}
+	for (t = T_FIFO; t <= T_TCP; t++) {
+		if (!want(t))
+			continue;
+		for (d = C2H; d <= H2C; d++)
+			for (m = p->msgs; *m; m++)
+				do_thru(cx, t, d, W_NONE, *m, 0, "main");
+	}
+	if (want(T_FILE))
+		for (d = C2H; d <= H2C; d++)
+			for (m = p->files; *m; m++)
+				do_file(cx, d, *m);
+
+	/* Latency: 8 bytes, and a page. */
+	for (t = T_RING; t <= T_TCP; t++) {
+		static const uint64_t sizes[] = {8, 4096};
+		int s;
+
+		if (!want(t))
+			continue;
+		for (s = 0; s < 2; s++)
+			for (w = 0; w < (t == T_RING ? 3u : 1u); w++)
+				do_lat(cx, t, t == T_RING ? w : W_NONE, sizes[s]);
+	}
+	if (want(T_RING))
+		for (w = 0; w < 3; w++)
+			do_idle(cx, w);
+}
+
+static uint8_t *buffer(size_t len)
+{
+	uint8_t *b = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (b == MAP_FAILED)
+		die("mmap %zu bytes", len);
+	memset(b, 0x5a, len);
+	return b;
+}
+
+static unsigned parse_only(const char *list)
+{
+	char *copy = strdup(list), *tok, *save = NULL;
+	unsigned bits = 0;
+	int t;
+
+	if (!copy)
+		die("strdup");
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (t = 0; t < T_COUNT; t++)
+			if (strcmp(tok, transport_name[t]) == 0)
+				break;
+		if (t == T_COUNT) {
+			errno = 0;
+			die("--only: unknown transport \"%s\"", tok);
+		}
+		bits |= 1u << t;
+	}
+	free(copy);
+	return bits;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"side", required_argument, NULL, 's'},	   {"dir", required_argument, NULL, 'd'},
+		{"profile", required_argument, NULL, 'p'}, {"json", required_argument, NULL, 'j'},
+		{"pin", required_argument, NULL, 'P'},	   {"tcp", required_argument, NULL, 'T'},
+		{"only", required_argument, NULL, 'o'},	   {"label", required_argument, NULL, 'l'},
+		{"spin-us", required_argument, NULL, 'S'}, {"chunk", required_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0}};
+	const char *side = NULL, *profile = "quick";
+	struct ctx cx = {0};
+	char path[PATH_MAX];
+	int ch;
+	size_t i;
+
+	opt.label = "";
+	while ((ch = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			side = optarg;
+			break;
+		case 'd':
+			cx.dir = optarg;
+			break;
+		case 'p':
+			profile = optarg;
+			break;
+		case 'j':
+			opt.json_path = optarg;
+			break;
+		case 'P':
+			if (sscanf(optarg, "%d,%d", &opt.host_cpu, &opt.cont_cpu) != 2 ||
+			    opt.host_cpu < 0 || opt.cont_cpu < 0) {
+				fprintf(stderr, "chanbench: --pin wants HOST_CPU,CONT_CPU\n");
+				return 2;
+			}
+			break;
+		case 'T': {
+			char addr[64];
+			unsigned port;
+			struct in_addr a;
+
+			if (sscanf(optarg, "%63[^:]:%u", addr, &port) != 2 || port == 0 ||
+			    port > 65535 || inet_pton(AF_INET, addr, &a) != 1) {
+				fprintf(stderr, "chanbench: --tcp wants ADDR:PORT\n");
+				return 2;
+			}
+			opt.tcp_addr = a.s_addr;
+			opt.tcp_port = (uint16_t)port;
+			break;
+		}
+		case 'o':
+			opt.only = parse_only(optarg);
+			break;
+		case 'l':
+			opt.label = optarg;
+			break;
+		case 'S':
+			opt.spin_ns = strtoull(optarg, NULL, 10) * 1000;
+			break;
+		case 'c':
+			opt.chunk = strtoull(optarg, NULL, 10);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!side || !cx.dir || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (opt.chunk < 64 || (opt.chunk & (opt.chunk - 1))) {
+		fprintf(stderr, "chanbench: --chunk must be a power of two, at least 64\n");
+		return 2;
+	}
+	cx.buflen = MAXMSG;
+	cx.sbuf = buffer(MAXMSG);
+	cx.rbuf = buffer(MAXMSG);
+	cx.vbuf = buffer(MAXMSG);
+
+	if (strcmp(side, "container") == 0) {
+		struct cmd c;
+
+		cx.role = CONT;
+		cx.ctl = ctl_map(cx.dir, 0);
+		set_ctl_for_die(cx.ctl);
+		atomic_store(&cx.ctl->hello, (uint32_t)getpid());
+		futex_wake(&cx.ctl->hello);
+		for (;;) {
+			barrier(&cx);
+			c = cx.ctl->cmd;
+			if (c.op == OP_QUIT)
+				return 0;
+			run_cmd(&cx, &c);
+		}
+	}
+	if (strcmp(side, "host") != 0) {
+		usage(stderr);
+		return 2;
+	}
+
+	for (i = 0; i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (strcmp(profile, profiles[i].name) == 0)
+			opt.p = &profiles[i];
+	if (!opt.p) {
+		fprintf(stderr, "chanbench: unknown profile \"%s\"\n", profile);
+		return 2;
+	}
+	opt.json = fopen(opt.json_path ? opt.json_path : "/dev/null", "a");
+	if (!opt.json)
+		die("open %s", opt.json_path);
+	cx.role = HOST;
+	cx.lat = calloc(opt.p->lat_iters, sizeof(uint64_t));
+	if (!cx.lat)
+		die("calloc");
+	cx.ctl = ctl_map(cx.dir, 1);
+	set_ctl_for_die(cx.ctl);
+	atomic_store(&cx.ctl->magic, CTL_MAGIC);
+	pin_cpu(opt.host_cpu);
+	{
+		uint64_t deadline = now_ns() + 60ull * 1000000000u;
+		uint32_t h;
+
+		while ((h = atomic_load(&cx.ctl->hello)) == 0) {
+			if (now_ns() > deadline) {
+				errno = 0;
+				die("the container side did not come within 60 s");
+			}
+			futex_wait(&cx.ctl->hello, 0, 100000000u);
+		}
+		printf("# chanbench profile %s, container side pid %u (in its namespace), pinned: ",
+		       opt.p->name, h);
+		pinned(path, sizeof(path));
+		printf("%s%s%s\n", path, *opt.label ? ", " : "", opt.label);
+	}
+
+	host_plan(&cx);
+
+	{
+		struct cmd q = {.op = OP_QUIT};
+
+		cx.ctl->cmd = q;
+		barrier(&cx);
+	}
+	snprintf(path, sizeof(path), "%s/%s", cx.dir, CTL_NAME);
+	if (unlink(path) < 0)
+		die("unlink %s", path);
+	fclose(opt.json);
+	if (opt.failures)
+		printf("chanbench: %d check(s) FAILED\n", opt.failures);
+	else
+		printf("chanbench: every checksum and sequence number matched\n");
+	return opt.failures ? 1 : 0;
+}

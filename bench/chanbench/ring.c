@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The single-producer single-consumer ring: a file in the channel, mapped
+ * MAP_SHARED by both sides and prefaulted, so that moving a message costs
+ * one copy in and one copy out and no system call while neither side waits.
+ *
+ * A byte stream, not a slot array: a message bigger than the ring goes
+ * through in pieces, and small messages pack densely. The producer publishes
+ * its tail at the end of each message and at least every `chunk` bytes
+ * inside a big one, so that the consumer copies out while the producer still
+ * copies in (the pipelining is where the speed comes from on two cores).
+ *
+ * Waiting, when the ring is empty (consumer) or full (producer):
+ *   spin      pause in a loop; lowest latency, burns the CPU while idle
+ *   futex     announce "I sleep" in a flag, re-check, FUTEX_WAIT on the
+ *             index; the other side wakes only when the flag is up
+ *   adaptive  spin for spin_ns, then as futex
+ * The flag-then-recheck on one side and publish-then-read-flag on the other,
+ * each with a full fence between, is what makes a lost wake-up impossible.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <immintrin.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "chanbench.h"
+
+void ring_create(const char *path, uint32_t size)
+{
+	size_t len = RING_DATA_OFF + (size_t)size;
+	struct ring_hdr *h;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die("create ring %s", path);
+	if (ftruncate(fd, (off_t)len) < 0)
+		die("size ring %s", path);
+	h = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		die("mmap ring %s", path);
+	close(fd);
+	/* Allocate every tmpfs page now: a page fault inside a timed pass
+	 * would measure the allocator, not the ring. */
+	memset(h, 0, len);
+	h->size = size;
+	munmap(h, len);
+}
+
+void ring_open(struct ring *r, const char *path, int wait, uint32_t chunk, uint64_t spin_ns)
+{
+	struct ring_hdr *h;
+	off_t len;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die("open ring %s", path);
+	len = lseek(fd, 0, SEEK_END);
+	if (len <= RING_DATA_OFF)
+		die("ring %s is too short", path);
+	/* MAP_POPULATE: the pages exist already; this maps them now, so that
+	 * no minor fault lands in a timed pass either. */
+	h = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	if (h == MAP_FAILED)
+		die("mmap ring %s", path);
+	close(fd);
+	memset(r, 0, sizeof(*r));
+	r->h = h;
+	r->data = (uint8_t *)h + RING_DATA_OFF;
+	r->maplen = (size_t)len;
+	r->size = h->size;
+	r->mask = h->size - 1;
+	r->chunk = chunk ? chunk : r->size;
+	if (r->chunk > r->size / 2)
+		r->chunk = r->size / 2;
+	r->wait = wait;
+	r->spin_ns = spin_ns;
+	/* Both sides start at the indices as found: a ring is used by one
+	 * test, both ends opened before either moves. */
+	r->pos = 0;
+	r->other = 0;
+}
+
+void ring_close(struct ring *r)
+{
+	if (r->h)
+		munmap(r->h, r->maplen);
+	r->h = NULL;
+}
+
+/*
+ * Wait until *idx differs from `seen`; return its new value. `waiting` is the
+ * flag this side raises before sleeping on idx.
+ */
+static uint32_t wait_change(struct ctx *cx, struct ring *r, _Atomic uint32_t *idx, uint32_t seen,
+			    _Atomic uint32_t *waiting)
+{
+	uint64_t start = 0, spins = 0;
+	uint32_t v;
+
+	for (;;) {
+		v = atomic_load_explicit(idx, memory_order_acquire);
+		if (v != seen)
+			return v;
+		if (r->wait == W_SPIN || r->wait == W_ADAPTIVE) {
+			_mm_pause();
+			if ((++spins & 1023) != 0)
+				continue;
+			if (r->wait == W_SPIN) {
+				/* Only to notice an aborted peer; a
+				 * spinning ring never sleeps. */
+				if ((spins & ((1u << 20) - 1)) == 0)
+					check_abort(cx);
+				continue;
+			}
+			if (!start)
+				start = now_ns();
+			if (now_ns() - start < r->spin_ns)
+				continue;
+		}
+		atomic_store_explicit(waiting, 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_seq_cst);
+		v = atomic_load_explicit(idx, memory_order_acquire);
+		if (v == seen) {
+			futex_wait(idx, seen, 200000000u);
+			check_abort(cx);
+		}
+		atomic_store_explicit(waiting, 0, memory_order_relaxed);
+	}
+}
+
+static void publish(struct ring *r, _Atomic uint32_t *idx, _Atomic uint32_t *peer_waiting)
+{
+	atomic_store_explicit(idx, r->pos, memory_order_release);
+	r->unpub = 0;
+	if (r->wait == W_SPIN)
+		return;
+	atomic_thread_fence(memory_order_seq_cst);
+	if (atomic_load_explicit(peer_waiting, memory_order_relaxed))
+		futex_wake(idx);
+}
+
+/* Copy n bytes in. publish=0 leaves them unpublished (a header that the
+ * payload's copy will publish with it), unless waiting forces it. */
+void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, int publish_end)
+{
+	const uint8_t *s = src;
+
+	while (n) {
+		uint32_t used = r->pos - r->other;
+		uint32_t space = r->size - used;
+		uint32_t off, c;
+
+		if (space == 0) {
+			/* Full: what we copied must be visible before we
+			 * wait, or the consumer waits for it too. */
+			if (r->unpub)
+				publish(r, &r->h->tail, &r->h->cons_waiting);
+			r->other = atomic_load_explicit(&r->h->head, memory_order_acquire);
+			if (r->pos - r->other == r->size)
+				r->other = wait_change(cx, r, &r->h->head, r->other,
+						       &r->h->prod_waiting);
+			continue;
+		}
+		off = r->pos & r->mask;
+		c = space;
+		if (c > r->size - off)
+			c = r->size - off;
+		if (c > n)
+			c = (uint32_t)n;
+		if (c > r->chunk - r->unpub)
+			c = r->chunk - r->unpub;
+		memcpy(r->data + off, s, c);
+		r->pos += c;
+		r->unpub += c;
+		s += c;
+		n -= c;
+		if (r->unpub >= r->chunk)
+			publish(r, &r->h->tail, &r->h->cons_waiting);
+	}
+	if (publish_end && r->unpub)
+		publish(r, &r->h->tail, &r->h->cons_waiting);
+}
+
+void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n)
+{
+	uint8_t *d = dst;
+
+	while (n) {
+		uint32_t avail = r->other - r->pos;
+		uint32_t off, c;
+
+		if (avail == 0) {
+			if (r->unpub)
+				publish(r, &r->h->head, &r->h->prod_waiting);
+			r->other = atomic_load_explicit(&r->h->tail, memory_order_acquire);
+			if (r->other == r->pos)
+				r->other = wait_change(cx, r, &r->h->tail, r->pos,
+						       &r->h->cons_waiting);
+			continue;
+		}
+		off = r->pos & r->mask;
+		c = avail;
+		if (c > r->size - off)
+			c = r->size - off;
+		if (c > n)
+			c = (uint32_t)n;
+		memcpy(d, r->data + off, c);
+		r->pos += c;
+		r->unpub += c;
+		d += c;
+		n -= c;
+		if (r->unpub >= r->chunk)
+			publish(r, &r->h->head, &r->h->prod_waiting);
+	}
+	/* Freeing space at the end of each message keeps a producer that
+	 * waits for room from waiting on a message already consumed. */
+	if (r->unpub)
+		publish(r, &r->h->head, &r->h->prod_waiting);
+}
+
+/* Consumer: block, in this ring's wait mode, until there is data. */
+void ring_wait_data(struct ctx *cx, struct ring *r)
+{
+	if (r->other != r->pos)
+		return;
+	r->other = atomic_load_explicit(&r->h->tail, memory_order_acquire);
+	if (r->other == r->pos)
+		r->other = wait_change(cx, r, &r->h->tail, r->pos, &r->h->cons_waiting);
+}

@@ -1,0 +1,427 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# bench/report.sh OUT_DIR: report.md and SVG plots (gnuplot) from the raw
+# JSON that bench/run.sh left in OUT_DIR. Reads only; can be rerun on a
+# copied directory (docs/bench/ is one).
+set -euo pipefail
+
+OUT=$1
+cd "$OUT"
+mkdir -p data
+J=chanbench.jsonl
+R=report.md
+M=machine.json
+
+# jq over every record of chanbench.jsonl at once.
+q() { jq -rs "$@" "$J"; }
+have() { [ -s "$1" ]; }
+fmt() { awk -v v="$1" -v p="${2:-1}" 'BEGIN { if (v == "" || v == "null") print "n/a"; else printf "%.*f", p, v }'; }
+
+# ---------------------------------------------------------------- data files
+# throughput per transport/wait/direction: msg MB/s min max
+series() { # dir transport wait label series
+	q --arg d "$1" --arg t "$2" --arg w "$3" --arg l "$4" --arg s "${5:-main}" '
+		.[] | select(.kind=="throughput" and .dir==$d and .transport==$t and .wait==$w
+			and .label==$l and (.series==$s) and (.phase // "first")=="first")
+		| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max)"'
+}
+ceiling() {
+	q '[.[] | select(.transport=="memcpy" and .label=="huge=never")] | unique_by(.msg)[]
+		| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max)"'
+}
+ceiling >data/plot-ceiling.dat
+for d in c2h h2c; do
+	for w in spin futex adaptive; do series "$d" ring "$w" huge=never >"data/plot-$d-ring-$w.dat"; done
+	for t in fifo unix tcp; do series "$d" "$t" - huge=never >"data/plot-$d-$t.dat"; done
+	for ph in first rewrite read; do
+		q --arg d "$d" --arg p "$ph" '.[] | select(.transport=="file" and .kind=="throughput"
+			and .dir==$d and .phase==$p and .label=="huge=never")
+			| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max) \(.ns_per_syscall)"' \
+			>"data/plot-$d-file-$ph.dat"
+		q --arg d "$d" --arg p "$ph" '.[] | select(.transport=="file" and .kind=="throughput"
+			and .dir==$d and .phase==$p and .label=="huge=within_size")
+			| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max) \(.ns_per_syscall)"' \
+			>"data/plot-$d-file-$ph-huge.dat"
+	done
+	series "$d" ring adaptive huge=within_size >"data/plot-$d-ring-adaptive-huge.dat"
+done
+q '[.[] | select(.series=="ring-size" and .label=="huge=never")] | group_by(.msg)[]
+	| (.[0].msg|tostring) + " " + ([.[] | "\(.ring):\(.mbps_median)"] | join(" "))' >data/plot-ringsize.raw
+
+# ------------------------------------------------------------------- plots
+gp() { gnuplot 2>&1 | grep -v '^$' || true; }
+common='set terminal svg size 900,520 dynamic font "sans,12" background "white"
+set grid; set key outside right top; set logscale x 2
+set format x "%.0s%cB"'
+
+{
+	for d in c2h h2c; do
+		[ "$d" = c2h ] && title="container → host" || title="host → container"
+		cat <<EOF
+$common
+set output "throughput-$d.svg"
+set title "Throughput $title (median of repetitions; bars: min..max)"
+set xlabel "message size"; set ylabel "MB/s (10^6 B/s)"; set logscale y
+plot "data/plot-ceiling.dat" u 1:2 w l lw 3 lc rgb "black" t "memcpy ceiling", \\
+ "data/plot-$d-ring-spin.dat" u 1:2:3:4 w yerrorlines t "ring spin", \\
+ "data/plot-$d-ring-adaptive.dat" u 1:2:3:4 w yerrorlines t "ring adaptive", \\
+ "data/plot-$d-ring-futex.dat" u 1:2:3:4 w yerrorlines t "ring futex", \\
+ "data/plot-$d-unix.dat" u 1:2:3:4 w yerrorlines t "unix socket", \\
+ "data/plot-$d-fifo.dat" u 1:2:3:4 w yerrorlines t "fifo", \\
+ $(have "data/plot-$d-tcp.dat" && echo "\"data/plot-$d-tcp.dat\" u 1:2:3:4 w yerrorlines t \"tcp (veth)\", \\")
+ "data/plot-$d-file-first.dat" u 1:2 w lp dt 2 t "file, first write", \\
+ "data/plot-$d-file-read.dat" u 1:2 w lp dt 2 t "file, read"
+EOF
+	done
+	cat <<EOF
+$common
+set output "file-syscalls.svg"
+set title "File in the channel, container → host: the cost is per call"
+set xlabel "write size (bs)"; set ylabel "MB/s"; set y2label "ns per read/write call"
+set logscale y; set logscale y2; set ytics nomirror; set y2tics
+plot "data/plot-ceiling.dat" u 1:2 w l lw 3 lc rgb "black" t "memcpy ceiling", \\
+ "data/plot-c2h-file-first.dat" u 1:2 w lp t "write, first (allocates)", \\
+ "data/plot-c2h-file-rewrite.dat" u 1:2 w lp t "rewrite", \\
+ "data/plot-c2h-file-read.dat" u 1:2 w lp t "read (host)", \\
+ "data/plot-c2h-ring-adaptive.dat" u 1:2 w lp t "ring adaptive", \\
+ "data/plot-c2h-file-first.dat" u 1:5 axes x1y2 w lp dt 3 t "ns per write call (first)"
+EOF
+	cat <<EOF
+$common
+set output "huge.svg"
+set title "huge=within_size against the default tmpfs, container → host"
+set xlabel "size"; set ylabel "MB/s"; set logscale y
+plot "data/plot-c2h-ring-adaptive.dat" u 1:2 w lp t "ring adaptive, default", \\
+ "data/plot-c2h-ring-adaptive-huge.dat" u 1:2 w lp t "ring adaptive, huge=within_size", \\
+ "data/plot-c2h-file-first.dat" u 1:2 w lp t "file first write, default", \\
+ "data/plot-c2h-file-first-huge.dat" u 1:2 w lp t "file first write, huge=within_size", \\
+ "data/plot-c2h-file-read.dat" u 1:2 w lp t "file read, default", \\
+ "data/plot-c2h-file-read-huge.dat" u 1:2 w lp t "file read, huge=within_size"
+EOF
+} | gp
+
+# ring-size sweep: one line per message size
+if have data/plot-ringsize.raw; then
+	: >data/plot-ringsize.dat
+	plotcmd=""
+	i=0
+	while read -r msg rest; do
+		for kv in $rest; do echo "${kv%%:*} ${kv##*:}"; done >"data/plot-ringsize-$msg.dat"
+		plotcmd+="\"data/plot-ringsize-$msg.dat\" u 1:2 w lp t \"message $((msg / 1024)) KiB\", "
+		i=$((i + 1))
+	done <data/plot-ringsize.raw
+	gp <<EOF
+$common
+set output "ring-size.svg"
+set title "Ring c→h (adaptive): throughput against ring size"
+set xlabel "ring size"; set ylabel "MB/s"
+plot ${plotcmd%, }
+EOF
+fi
+
+# latency: p50/p99/p99.9 per transport, 8 B and 4 KiB
+q '.[] | select(.kind=="latency" and .label=="huge=never")
+	| "\"\(.transport)\(if .wait=="-" then "" else " "+.wait end) \(if .msg==8 then "8B" else "4K" end)\" \(.p50_ns/1000) \(.p99_ns/1000) \(.p999_ns/1000)"' >data/plot-latency.dat
+gp <<EOF
+set terminal svg size 900,520 dynamic font "sans,12" background "white"
+set output "latency.svg"
+set title "Round trip (ping-pong), host ↔ container"
+set style data histogram; set style histogram clustered gap 1; set style fill solid 0.8 border -1
+set logscale y; set ylabel "µs"; set grid y; set key top left
+set xtics rotate by -40
+plot "data/plot-latency.dat" u 2:xtic(1) t "p50", "" u 3 t "p99", "" u 4 t "p99.9"
+EOF
+
+# lifecycle bars and the dd curve
+if have lifecycle-run.json; then
+	jq -rs '[.[] | .results[]] | .[] | "\"\(.command)\" \(.median*1000) \(.min*1000) \(.max*1000)"' \
+		lifecycle-run.json lifecycle-churn.json $(have lifecycle-runc.json && echo lifecycle-runc.json) \
+		>data/plot-lifecycle.dat
+	gp <<EOF
+set terminal svg size 900,480 dynamic font "sans,12" background "white"
+set output "lifecycle.svg"
+set title "Whole commands (hyperfine median; bars: min..max)"
+set style data histogram; set style histogram errorbars gap 2 lw 1; set style fill solid 0.7 border -1
+set ylabel "ms"; set grid y; set yrange [0:*]; set key off; set xtics rotate by -25
+plot "data/plot-lifecycle.dat" u 2:3:4:xtic(1)
+EOF
+	base=$(jq -r '.results[] | select(.command|test("with a channel")) | .median' lifecycle-run.json)
+	jq -r --argjson base "$base" '.results[] | "\(.parameters.bs) \(.median*1000)
+		\(67108864 / ((.median - $base) | if . <= 0 then 1e-9 else . end) / 1e6)"' \
+		lifecycle-dd.json | tr '\n' ' ' | sed 's/  */ /g' | awk '{for (i = 1; i <= NF; i += 3) print $i, $(i+1), $(i+2)}' >data/plot-dd.dat
+	gp <<EOF
+$common
+set output "dd.svg"
+set title "The seed's dd in a container: 64 MiB into the channel"
+set xlabel "bs"; set ylabel "MB/s"; set logscale y
+plot "data/plot-dd.dat" u 1:3 w lp lw 2 t "busybox dd (run --rm time minus an empty run --rm)", \\
+ "data/plot-c2h-file-first.dat" u 1:2 w lp t "chanbench file, first write", \\
+ "data/plot-ceiling.dat" u 1:2 w l lw 3 lc rgb "black" t "memcpy ceiling"
+EOF
+fi
+
+if have scale.jsonl; then
+	jq -r '"\(.n) \(.run.median_ms) \(.cd.median_ms) \(.kernel.median_ms) \(.unshare.median_ms) \(.mountinfo.median_ms)"' \
+		scale.jsonl >data/plot-scale.dat
+	gp <<EOF
+$common
+set output "scale.svg"
+set title "One more channel while n exist (hyperfine median)"
+set format x "%g"; set logscale x 10; set xlabel "channels that exist (n)"; set ylabel "ms"
+plot "data/plot-scale.dat" u 1:2 w lp t "hcrun run --rm, 1 channel", \\
+ "" u 1:3 w lp t "hcrun create + delete", \\
+ "" u 1:4 w lp t "mount + umount tmpfs (kernel)", \\
+ "" u 1:5 w lp t "unshare -m true (kernel)"
+EOF
+fi
+
+# ---------------------------------------------------------------- report.md
+tp() { # transport dir wait msg [label] -> MB/s median
+	q --arg t "$1" --arg d "$2" --arg w "$3" --argjson m "$4" --arg l "${5:-huge=never}" '
+		[.[] | select(.kind=="throughput" and .transport==$t and .dir==$d and .wait==$w
+		 and .msg==$m and .label==$l and (.series=="main" or .series=="file"
+		 or .series=="ceiling") and ((.phase // "first")=="first"))][0].mbps_median // empty'
+}
+lat() { # transport wait msg field
+	q --arg t "$1" --arg w "$2" --argjson m "$3" --arg f "$4" '
+		[.[] | select(.kind=="latency" and .transport==$t and .wait==$w and .msg==$m
+		 and .label=="huge=never")][0][$f] // empty'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print ""; else printf "%.3f", a / b }'; }
+verdict() { # value op limit
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+		if (v == "") { print "not measured"; exit }
+		ok = (op == ">=") ? v >= l : v <= l
+		if (ok) print "**met**"; else if (op == ">=") printf "**missed** by %.0f%%\n", 100 * (l - v) / l
+		else printf "**missed** by %.0f%%\n", 100 * (v - l) / l }'
+}
+
+m() { jq -r ".$1" "$M"; }
+nverify=$(q '[.[] | select(.kind=="verify")] | length')
+nbad=$(q '[.[] | select(.kind=="verify" and .ok!=true)] | length')
+nseq=$(q '[.[] | select((.seq_errors // 0) > 0)] | length')
+
+{
+	cat <<EOF
+# Host channel benchmarks: $(m profile) profile, $(m date)
+
+Written by \`make bench PROFILE=$(m profile)$([ "$(m pinned)" != none ] && echo " PIN=$(m pinned)")\`
+(bench/run.sh) at commit \`$(m commit)\`; every figure below comes from the raw
+JSON beside this file (\`chanbench.jsonl\`, \`lifecycle-*.json\`, \`scale*.json*\`)
+and can be redrawn with \`bench/report.sh DIR\`.
+
+## The machine
+
+| | |
+| --- | --- |
+| CPU | $(m cpu) ($(m hypervisor) guest) |
+| cores | $(m cores) |
+| memory | $(m memory), no swap |
+| kernel | $(m kernel) |
+| cgroup | $(m cgroup) |
+| channel tmpfs (host mount) | \`$(m tmpfs)\` |
+| shmem THP (sysfs) | \`$(m shmem_thp)\` |
+| pinned | $(m pinned) (host side, container side) |
+
+Correctness: $nverify verify passes (every byte compared, checksums of both
+sides), $nbad mismatched; $nseq figures with a sequence-number error.
+
+## Summary: ratio to the memcpy ceiling (container → host, median MB/s)
+
+The ceiling is one thread's memcpy between the same buffers at the same size,
+in the same run. Every transport copies each byte at least twice (in and out),
+so 1.0 would mean the two copies overlap perfectly on two cores.
+
+| transport | 4 KiB | 64 KiB | 1 MiB | 4 MiB |
+| --- | --- | --- | --- | --- |
+EOF
+	for row in "memcpy - -" "ring spin ring" "ring adaptive ring" "ring futex ring" "unix - unix" "fifo - fifo" "tcp - tcp" "file - file"; do
+		set -- $row
+		t=$1 w=$2
+		line="| $t"
+		[ "$w" != - ] && line+=" $w"
+		[ "$t" = file ] && line="| file (first write, bs = size)"
+		for s in 4096 65536 1048576 4194304; do
+			d=c2h
+			[ "$t" = memcpy ] && d=-
+			v=$(tp "$t" "$d" "$w" "$s")
+			c=$(tp memcpy - - "$s")
+			if [ -z "$v" ]; then line+=" | n/a"; else line+=" | $(fmt "$v" 0) MB/s ($(ratio "$v" "$c")×)"; fi
+		done
+		echo "$line |"
+	done
+
+	# ---- targets
+	c1m=$(tp memcpy - - 1048576)
+	ra1m=$(tp ring c2h adaptive 1048576)
+	rs1m=$(tp ring c2h spin 1048576)
+	best1m=$(awk -v a="$ra1m" -v b="$rs1m" 'BEGIN { print (a > b ? a : b) }')
+	minx=""
+	for s in 65536 262144 1048576; do
+		r=$(tp ring c2h adaptive "$s")
+		u=$(tp unix c2h - "$s")
+		x=$(ratio "$r" "$u")
+		[ -n "$x" ] && minx=$(awk -v a="$minx" -v b="$x" 'BEGIN { print (a == "" || b < a) ? b : a }')
+	done
+	sp50=$(lat ring spin 8 p50_ns)
+	ap50=$(lat ring adaptive 8 p50_ns)
+	aidle=$(q '[.[] | select(.kind=="idle" and .wait=="adaptive")][0].cpu_fraction // empty')
+	sidle=$(q '[.[] | select(.kind=="idle" and .wait=="spin")][0].cpu_fraction // empty')
+	f1k=$(tp file c2h - 1024)
+	if have lifecycle-run.json; then
+		r0=$(jq -r '.results[0].median*1000' lifecycle-run.json)
+		r1=$(jq -r '.results[1].median*1000' lifecycle-run.json)
+		dch=$(awk -v a="$r1" -v b="$r0" 'BEGIN { printf "%.2f", a - b }')
+	fi
+	if have lifecycle-runc.json; then
+		hc=$(jq -r '.results[0].median*1000' lifecycle-runc.json)
+		rc=$(jq -r '.results[1].median*1000' lifecycle-runc.json)
+		hvr=$(ratio "$hc" "$rc")
+	fi
+	if have scale.jsonl; then
+		s1=$(jq -rs '.[0].run.median_ms' scale.jsonl)
+		sn=$(jq -rs '.[-1].run.median_ms' scale.jsonl)
+		nmax=$(jq -rs '.[-1].n' scale.jsonl)
+		sx=$(ratio "$sn" "$s1")
+	fi
+	cat <<EOF
+
+## Targets
+
+| target | measured | verdict |
+| --- | --- | --- |
+| ring c→h at 1 MiB ≥ 0.7× memcpy | adaptive $(fmt "$ra1m" 0), spin $(fmt "$rs1m" 0) MB/s; ceiling $(fmt "$c1m" 0): $(ratio "$best1m" "$c1m")× | $(verdict "$(ratio "$best1m" "$c1m")" ">=" 0.7) |
+| ring c→h 64 KiB–1 MiB ≥ 3× unix | smallest ratio $(fmt "$minx" 2)× | $(verdict "$minx" ">=" 3) |
+| ring spin round trip p50 < 0.5 µs (8 B) | $(fmt "$(awk -v v="$sp50" 'BEGIN { if (v != "") print v / 1000 }')" 3) µs | $(verdict "$(awk -v v="$sp50" 'BEGIN { if (v != "") print v / 1000 }')" "<=" 0.5) |
+| adaptive p50 within 2× spin p50 (busy) | $(fmt "$(awk -v v="$ap50" 'BEGIN { if (v != "") print v / 1000 }')" 3) µs, $(ratio "$ap50" "$sp50")× | $(verdict "$(ratio "$ap50" "$sp50")" "<=" 2) |
+| adaptive: no busy CPU when idle | $(fmt "$(awk -v v="$aidle" 'BEGIN { if (v != "") print 100 * v }')" 2)% of a CPU while waiting (spin: $(fmt "$(awk -v v="$sidle" 'BEGIN { if (v != "") print 100 * v }')" 0)%) | $(verdict "$(awk -v v="$aidle" 'BEGIN { if (v != "") print 100 * v }')" "<=" 5) |
+| file at bs=1024 ≥ 438 MB/s (c→h, first write) | $(fmt "$f1k" 0) MB/s | $(verdict "$f1k" ">=" 438) |
+| run --rm with a channel ≤ 2 ms more than without (median) | ${dch:-n/a} ms more | $(verdict "${dch:-}" "<=" 2) |
+| hcrun run --rm true ≤ 0.5× runc run | $(fmt "${hc:-}" 2) ms vs $(fmt "${rc:-}" 2) ms: ${hvr:-n/a}× | $(verdict "${hvr:-}" "<=" 0.5) |
+| create+delete of the ${nmax:-1000}th channel ≤ 2× the 1st | $(fmt "${s1:-}" 2) ms → $(fmt "${sn:-}" 2) ms: ${sx:-n/a}× | $(verdict "${sx:-}" "<=" 2) |
+
+EOF
+
+	cat <<EOF
+## Throughput
+
+![container to host](throughput-c2h.svg)
+
+![host to container](throughput-h2c.svg)
+
+Ring: $(q '[.[] | select(.transport=="ring" and .kind=="throughput")][0] | "ring of \(.ring/1048576) MiB in the main series, index published at least every \(.chunk/1024) KiB"') (so that
+the consumer copies out while the producer copies in); the ring-size sweep
+below uses adaptive waiting.
+
+![ring size](ring-size.svg)
+
+| transport | dir | wait | message | median MB/s | min | max | × memcpy |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+EOF
+	q '.[] | select(.kind=="throughput" and .series=="main" and .label=="huge=never")
+		| "| \(.transport) | \(.dir) | \(.wait) | \(.msg) | \(.mbps_median) | \(.mbps_min) | \(.mbps_max) | \(.ratio_to_memcpy) |"'
+
+	cat <<EOF
+
+## Small writes: the cost is the system call
+
+![file](file-syscalls.svg)
+
+A file write of \`bs\` bytes costs one system call whatever its size; below a
+few KiB that fixed cost dominates and throughput is proportional to bs. The
+ring makes no system call while neither side waits.
+
+| dir | bs | phase | median MB/s | calls per MiB | ns per call | ring adaptive at the same size, MB/s |
+| --- | --- | --- | --- | --- | --- | --- |
+EOF
+	q '. as $all | .[] | select(.transport=="file" and .kind=="throughput" and .label=="huge=never")
+		| . as $f | ([$all[] | select(.transport=="ring" and .wait=="adaptive" and .series=="main"
+		   and .dir==$f.dir and .msg==$f.msg and .label=="huge=never")][0].mbps_median // "n/a") as $r
+		| "| \(.dir) | \(.msg) | \(.phase) | \(.mbps_median) | \(.syscalls_per_mib) | \(.ns_per_syscall) | \($r) |"'
+
+	cat <<EOF
+
+## Latency
+
+![latency](latency.svg)
+
+| transport | wait | message | p50 µs | p99 µs | p99.9 µs | min µs | iterations |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+EOF
+	q '.[] | select(.kind=="latency" and .label=="huge=never")
+		| "| \(.transport) | \(.wait) | \(.msg) | \(.p50_ns/1000) | \(.p99_ns/1000) | \(.p999_ns/1000) | \(.min_ns/1000) | \(.iters) |"'
+	cat <<EOF
+
+A consumer waiting with nothing to read (ring, for $(q '[.[] | select(.kind=="idle")][0].wait_ns/1e6 | round') ms):
+
+| wait | CPU used while waiting |
+| --- | --- |
+EOF
+	q '.[] | select(.kind=="idle" and .label=="huge=never") | "| \(.wait) | \(.cpu_fraction*100 | .*10 | round / 10)% |"'
+
+	cat <<EOF
+
+## huge=within_size
+
+The channel was remounted \`-o remount,huge=within_size\` (the container sees
+the same superblock) and the ring and file passes run again.
+
+![huge](huge.svg)
+
+| series | size | default MB/s | huge=within_size MB/s | ratio |
+| --- | --- | --- | --- | --- |
+EOF
+	q '. as $all | .[] | select(.label=="huge=within_size" and .kind=="throughput" and .dir=="c2h"
+		and ((.transport=="ring" and .wait=="adaptive" and .series=="main") or .transport=="file"))
+		| . as $h | ([$all[] | select(.label=="huge=never" and .kind=="throughput" and .dir=="c2h"
+		  and .transport==$h.transport and .wait==$h.wait and .msg==$h.msg and .series==$h.series
+		  and (.phase // "")==($h.phase // ""))][0].mbps_median) as $d
+		| "| \(.transport) \(.phase // .wait) | \(.msg) | \($d) | \(.mbps_median) | \(if $d then (.mbps_median/$d*100|round/100) else "n/a" end) |"'
+
+	if have lifecycle-run.json; then
+		cat <<EOF
+
+## Whole commands (hyperfine)
+
+![lifecycle](lifecycle.svg)
+
+| command | median ms | mean ms | σ ms | min ms | max ms | runs |
+| --- | --- | --- | --- | --- | --- | --- |
+EOF
+		jq -r '.results[] | "| \(.command) | \(.median*1000|.*100|round/100) | \(.mean*1000|.*100|round/100) | \(.stddev*1000|.*100|round/100) | \(.min*1000|.*100|round/100) | \(.max*1000|.*100|round/100) | \(.times|length) |"' \
+			lifecycle-run.json lifecycle-churn.json lifecycle-dd.json $(have lifecycle-runc.json && echo lifecycle-runc.json)
+		cat <<EOF
+
+### The seed's dd
+
+![dd](dd.svg)
+
+busybox \`dd if=/dev/zero of=/ch/f bs=BS count=64MiB/BS\` inside \`hcrun run
+--rm\` with a channel; MB/s = 64 MiB / (median of that run − median of an
+empty run with a channel). dd also reads /dev/zero, one more call per block.
+
+| bs | median ms (whole command) | MB/s (dd part) |
+| --- | --- | --- |
+EOF
+		awk '{ printf "| %d | %.2f | %.0f |\n", $1, $2, $3 }' data/plot-dd.dat
+	fi
+
+	if have scale.jsonl; then
+		cat <<EOF
+
+## Scale: one more channel while n exist
+
+![scale](scale.svg)
+
+| n | mounts in the host table | run --rm ms | create+delete ms | kernel mount+umount ms | unshare -m ms | mountinfo opens per run | mountinfo bytes |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+EOF
+		jq -r '"| \(.n) | \(.mounts) | \(.run.median_ms|.*100|round/100) | \(.cd.median_ms|.*100|round/100) | \(.kernel.median_ms|.*100|round/100) | \(.unshare.median_ms|.*100|round/100) | \(.mountinfo_reads_per_run) | \(.mountinfo_bytes) |"' scale.jsonl
+	fi
+	if [ -s notes.md ]; then
+		echo
+		cat notes.md
+	fi
+} >"$R"
+echo "report: $OUT/$R"
