@@ -260,6 +260,28 @@ static int wanted_version(enum hc_cgroup_version *want, hc_error_t **err)
 	return 0;
 }
 
+#define STD_V2_ROOT "/sys/fs/cgroup"
+#define STD_V1_ROOT "/sys/fs/cgroup/memory"
+
+/* A cgroup file system of this magic is mounted exactly at path. */
+static bool standard_hierarchy(const char *path, long magic)
+{
+	struct statfs sfs;
+
+	return statfs(path, &sfs) == 0 && (long)sfs.f_type == magic;
+}
+
+static int copy_root(enum hc_cgroup_version v, const char *path, enum hc_cgroup_version *version,
+		     char *root, size_t len, hc_error_t **err)
+{
+	if (strlen(path) >= len)
+		return hc_error_set(err, ENAMETOOLONG,
+				    "memory cgroup mount point \"%s\" is too long", path);
+	strcpy(root, path);
+	*version = v;
+	return 0;
+}
+
 int hc_memcg_detect(enum hc_cgroup_version *version, char *root, size_t len, hc_error_t **err)
 {
 	__attribute__((cleanup(cleanup_table))) struct libmnt_table *tb = NULL;
@@ -273,6 +295,17 @@ int hc_memcg_detect(enum hc_cgroup_version *version, char *root, size_t len, hc_
 
 	if (wanted_version(&want, err) < 0)
 		return -1;
+	/*
+	 * The usual places first, with one statfs each: reading the whole mount
+	 * table costs time in proportion to the mounts, and a host with a
+	 * thousand channels has a thousand more of them.
+	 */
+	if (want != HC_CGROUP_V1 && standard_hierarchy(STD_V2_ROOT, CGROUP2_SUPER_MAGIC) &&
+	    offers_memory_v2(STD_V2_ROOT))
+		return copy_root(HC_CGROUP_V2, STD_V2_ROOT, version, root, len, err);
+	if (want != HC_CGROUP_V2 && standard_hierarchy(STD_V1_ROOT, CGROUP_SUPER_MAGIC))
+		return copy_root(HC_CGROUP_V1, STD_V1_ROOT, version, root, len, err);
+
 	tb = mnt_new_table_from_file("/proc/self/mountinfo");
 	if (tb == NULL)
 		return hc_error_sys(err, errno ? errno : EINVAL,
