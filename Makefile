@@ -115,10 +115,28 @@ SELFTESTS = $(MAKE) --no-print-directory -C selftests OUTPUT=$(abspath $(O))/sel
 ENGINE ?= ref
 export HCT_ENGINE := $(ENGINE)
 
+# The ref driver and the stress tests run this tree's hcrun on its rootfs
+# (and the suite built in $(O) finds the drivers of this tree):
+# build/asan's with SANITIZE=1 (hc-probe and the rootfs have no sanitizer).
+SUITE_ENV = HCRUN=$(abspath $(HCRUN)) HCRUN_ROOTFS=$(abspath $(ROOTFS)) \
+	HCT_ENGINES_DIR=$(abspath selftests/engines)
+
+# SANITIZE=1: every sanitized process (hcrun, the unit tests, the suite's C
+# programs) stops at its first report and writes it under $(SAN_LOG): a
+# detached monitor's stderr is a console.log that goes with its container.
+# run_tests fails when any report is there, and prints them.
+ifeq ($(SANITIZE),1)
+SAN_LOG := $(abspath $(O))/sanitizer
+export ASAN_OPTIONS := halt_on_error=1:detect_leaks=1:log_path=$(SAN_LOG)/asan
+export UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1:log_path=$(SAN_LOG)/ubsan
+SAN_BEFORE = mkdir -p $(SAN_LOG) && scripts/sanitizer-reports --clear $(SAN_LOG) &&
+SAN_AFTER = ; rc=$$?; scripts/sanitizer-reports $(SAN_LOG) && exit $$rc
+endif
+
 # T=PATTERN runs only the test programs whose path contains PATTERN.
 run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTAP stream (as root; ENGINE=, T=)
 	$(SELFTESTS) all
-	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list)
+	$(SAN_BEFORE) $(SUITE_ENV) scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list) $(SAN_AFTER)
 
 run_unit_tests: $(LIBA) $(HCRUN) unit_tests
 	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS)
@@ -217,6 +235,21 @@ validate: all ## run the suite through ENGINE (default ref), write reports/ENGIN
 validate-all: all ## validate every engine, then reports/conformance.md (tests x engines)
 	scripts/validate-engine --matrix $(VALIDATE_ENGINES)
 # --- end engines
+
+# --- hardening (issue 7): the stress tests at full size, valgrind over hcrun.
+# run_tests runs selftests/stress/ at a CI size; `make stress` at the size of
+# the issue (STRESS_* to change it). `make valgrind` needs valgrind (deps).
+STRESS_CONTAINERS ?= 200
+STRESS_CLIENTS ?= 8
+STRESS_CYCLES ?= 10000
+.PHONY: stress valgrind
+stress: all ## the load and crash-fault tests at full size (200 containers, 8 clients, 10000 cycles)
+	$(SUITE_ENV) STRESS_CONTAINERS=$(STRESS_CONTAINERS) STRESS_CLIENTS=$(STRESS_CLIENTS) \
+		STRESS_CYCLES=$(STRESS_CYCLES) scripts/ktap-run -t 3600 selftests/stress/*.sh
+
+valgrind: all ## valgrind memcheck over every hcrun verb and its error paths
+	HCRUN_ROOTFS=$(abspath $(ROOTFS)) scripts/valgrind-verbs $(abspath $(HCRUN))
+# --- end hardening
 
 clean: ## remove build/ (the project's own output, nothing else)
 	scripts/clean.sh build

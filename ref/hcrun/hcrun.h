@@ -281,4 +281,66 @@ int hcrun_cmd_list(int argc, char *argv[], hc_error_t **err);
 int hcrun_cmd_inspect(int argc, char *argv[], hc_error_t **err);
 int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err);
 
+/* ------------------------------------------------------------ fault.c */
+
+/*
+ * A crash fault point of verb (create, start, stop, delete): with
+ * HCRUN_FAULT=<verb>:<k>, the k-th point passed SIGKILLs hcrun; what names
+ * the point in HCRUN_FAULT_LOG. A no-op without HCRUN_FAULT.
+ */
+void hcrun_fault(const char *verb, const char *what);
+
+/* ===================================================================
+ * The OCI integration kit (oci.c, cmd_oci.c): host channels for engines
+ * that have no --host-channel (runc, podman, CRI-O), through their bundle's
+ * config.json or an OCI hook. ref/hook/README.md documents it.
+ * ================================================================ */
+
+#define HCRUN_OCI_STATE_FILE "hostchannel.json" /* in the bundle */
+#define HCRUN_OCI_TAG_PREFIX "hostchannel-oci-"
+#define HCRUN_OCI_HOOK_DIR   "/run/hostchannel-hook" /* the hook's states */
+#define HCRUN_OCI_ANN_SPEC   "org.hostchannel.spec"  /* the hook's input: SPEC[;SPEC...] */
+#define HCRUN_OCI_ANN_MEMORY "org.hostchannel.memory-add-channel" /* "true" */
+#define HCRUN_OCI_ANN_STATE  "org.hostchannel.state" /* set by prepare: its state file */
+#define HCRUN_OCI_ID_MAX     64
+
+struct json_object;
+
+struct hcrun_oci_channel {
+	struct hc_spec spec;
+	struct hc_host host; /* real_path "" until prepare made it */
+};
+
+struct hcrun_oci_kit {
+	char state_path[PATH_MAX];
+	char tag[HCRUN_OCI_ID_MAX + sizeof(HCRUN_OCI_TAG_PREFIX)];
+	bool keep; /* the next teardown is a restart's: leave the channels */
+	size_t nchannels;
+	struct hcrun_oci_channel *channels; /* owned */
+};
+
+void hcrun_oci_kit_clear(struct hcrun_oci_kit *kit);
+void hcrun_oci_put(struct json_object **obj); /* cleanup helper */
+int hcrun_oci_random_id(char *buf, size_t len, hc_error_t **err);
+int hcrun_oci_json_parse(const char *text, size_t len, const char *what, struct json_object **out,
+			 hc_error_t **err);
+int hcrun_oci_json_read_fd(int fd, const char *what, struct json_object **out, hc_error_t **err);
+int hcrun_oci_json_load(const char *path, struct json_object **out, hc_error_t **err);
+int hcrun_oci_json_save(const char *path, struct json_object *obj, mode_t mode, hc_error_t **err);
+int hcrun_oci_state_save(const struct hcrun_oci_kit *kit, hc_error_t **err);
+int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t **err);
+/* Parse and check the specs as hcrun create does; touches nothing. */
+int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size_t nspecs,
+			    hc_error_t **err);
+/* Write the state, make the host paths, mount the tmpfs; undoes all on error. */
+int hcrun_oci_kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err);
+/* Unmount and remove what the state lists, then the state file. */
+int hcrun_oci_kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err);
+/* Add the binds, raise the memory limit (memory_add), the annotation
+ * HCRUN_OCI_ANN_STATE and, when poststop != NULL, that poststop hook. */
+int hcrun_oci_config_edit(struct json_object *config, const struct hcrun_oci_kit *kit,
+			  bool memory_add, char *const poststop[], const char *state_annotation,
+			  hc_error_t **err);
+int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err);
+
 #endif /* HCRUN_H */

@@ -34,6 +34,8 @@ static const struct command commands[] = {
 	{"list", "ps", hcrun_cmd_list, "list containers"},
 	{"inspect", NULL, hcrun_cmd_inspect, "show a container's state as JSON"},
 	{"gc", NULL, hcrun_cmd_gc, "repair what crashed runs left behind"},
+	{"oci", NULL, hcrun_cmd_oci,
+	 "host channels for OCI engines (runc, podman): bundle kit, hook"},
 };
 
 void hcrun_report(hc_error_t **err)
