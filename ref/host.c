@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
@@ -177,6 +178,17 @@ static int check_host(const struct hc_host *host, hc_error_t **err)
 	len = strnlen(host->created_top, sizeof(host->created_top));
 	if (len == sizeof(host->created_top))
 		return hc_error_set(err, 0, "host channel record is corrupt (created_top)");
+	/* The token names a temporary directory: hex digits, nothing that walks. */
+	len = strnlen(host->token, sizeof(host->token));
+	if (len != 0 && (len != HC_HOST_TOKEN_LEN ||
+			 strspn(host->token, "0123456789abcdef") != HC_HOST_TOKEN_LEN))
+		return hc_error_set(err, 0, "host channel record is corrupt (token)");
+	/* pending is real_path or one of its ancestors, and never "/". */
+	len = strnlen(host->pending, sizeof(host->pending));
+	if (len == sizeof(host->pending) ||
+	    (len != 0 &&
+	     (len < 2 || strncmp(p, host->pending, len) != 0 || (p[len] != '\0' && p[len] != '/'))))
+		return hc_error_set(err, 0, "host channel record is corrupt (pending)");
 	return 0;
 }
 
@@ -332,54 +344,199 @@ static int existing_ancestor(const char *path, char *base, size_t baselen, char 
 }
 
 /*
+ * The kernel's own file systems are no place for a channel: a mkdir there
+ * makes a cgroup (cgroupfs), or fails in ways that say nothing (proc,
+ * sysfs), and a tmpfs over a part of them hides the kernel's interface from
+ * the whole host. Checked on the existing ancestor, by its file system
+ * rather than its name, so a symlink or a bind mount cannot dress it up.
+ */
+static int refuse_kernel_fs(int dirfd, const char *path, const char *where, hc_error_t **err)
+{
+	static const struct {
+		unsigned long magic;
+		const char *name;
+	} kernel_fs[] = {
+		{PROC_SUPER_MAGIC, "proc"},
+		{SYSFS_MAGIC, "sysfs"},
+		{CGROUP_SUPER_MAGIC, "cgroup"},
+		{CGROUP2_SUPER_MAGIC, "cgroup2"},
+		{DEBUGFS_MAGIC, "debugfs"},
+		{TRACEFS_MAGIC, "tracefs"},
+		{SECURITYFS_MAGIC, "securityfs"},
+		{BPF_FS_MAGIC, "bpf"},
+		{PSTOREFS_MAGIC, "pstore"},
+		{EFIVARFS_MAGIC, "efivarfs"},
+		{SELINUX_MAGIC, "selinuxfs"},
+		{SMACK_MAGIC, "smackfs"},
+		{BINFMTFS_MAGIC, "binfmt_misc"},
+		{DEVPTS_SUPER_MAGIC, "devpts"},
+		{NSFS_MAGIC, "nsfs"},
+	};
+	static const char *const kernel_dirs[] = {"/proc", "/sys"};
+	struct statfs sfs;
+	size_t i;
+
+	/* By name too: /sys holds other file systems (a hybrid host's
+	 * /sys/fs/cgroup is a tmpfs), all of them the kernel's interface. */
+	for (i = 0; i < sizeof(kernel_dirs) / sizeof(kernel_dirs[0]); i++) {
+		size_t len = strlen(kernel_dirs[i]);
+
+		if (strncmp(where, kernel_dirs[i], len) == 0 &&
+		    (where[len] == '\0' || where[len] == '/'))
+			return hc_error_set(err, EPERM,
+					    "host path \"%s\": \"%s\" is under %s, the kernel's "
+					    "interface; a host channel cannot be made there",
+					    path, where, kernel_dirs[i]);
+	}
+	if (fstatfs(dirfd, &sfs) < 0)
+		return hc_error_sys(err, errno, "host path \"%s\": cannot check \"%s\"", path,
+				    where);
+	for (i = 0; i < sizeof(kernel_fs) / sizeof(kernel_fs[0]); i++) {
+		if ((unsigned long)sfs.f_type == kernel_fs[i].magic)
+			return hc_error_set(err, EPERM,
+					    "host path \"%s\": \"%s\" is on the kernel's %s file "
+					    "system; a host channel cannot be made there",
+					    path, where, kernel_fs[i].name);
+	}
+	return 0;
+}
+
+static void tmp_name(const struct hc_host *host, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", HC_HOST_TMP_PREFIX, host->token);
+}
+
+static int random_token(char *buf, size_t len, hc_error_t **err)
+{
+	unsigned char bytes[HC_HOST_TOKEN_LEN / 2];
+	size_t i;
+	ssize_t n;
+
+	do {
+		n = getrandom(bytes, sizeof(bytes), 0);
+	} while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(bytes))
+		return hc_error_sys(err, n < 0 ? errno : EIO, "cannot draw a random token");
+	for (i = 0; i < sizeof(bytes) && 2 * i + 2 < len; i++)
+		snprintf(buf + 2 * i, 3, "%02x", bytes[i]);
+	return 0;
+}
+
+/* Remove the temporary directory this prepare made in dirfd; says so when it stays. */
+static int drop_tmp(int dirfd, const char *tmp, const char *path, hc_error_t **err)
+{
+	if (unlinkat(dirfd, tmp, AT_REMOVEDIR) == 0 || errno == ENOENT)
+		return 0;
+	return hc_error_prefix(err, "(and host path \"%s\": %s is left behind: %s)", path, tmp,
+			       strerror(errno));
+}
+
+/*
+ * The error for a component that cannot be opened as a directory: say what
+ * it is instead.
+ */
+static int component_error(int dirfd, const char *name, int errnum, const char *path,
+			   const char *prefix, hc_error_t **err)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+		return hc_error_set(err, ENOTDIR,
+				    "host path \"%s\": \"%s\" is %s, not a directory%s", path,
+				    prefix, file_kind(&st),
+				    S_ISLNK(st.st_mode) ? " (a symlink to nowhere?)" : "");
+	return hc_error_sys(err, errnum, "host path \"%s\": cannot open \"%s\"", path, prefix);
+}
+
+/*
  * Make one component below dirfd: 0755 for a parent, 0700 for the leaf.
- * Returns an fd on it (O_PATH unless we made it, when fchmod needs a real
- * fd), and whether we made it. A parent that appeared meanwhile is someone
- * else's and is used as is; a leaf that appeared meanwhile is refused.
+ * Returns an fd on it (O_PATH unless we made it), and whether we made it. A
+ * parent that exists (or appears meanwhile) is someone else's and is used
+ * as is; a leaf that appears meanwhile is refused.
+ *
+ * The directory is made as ".hostchannel-<token>" and renamed into place
+ * with RENAME_NOREPLACE: at its final name it never exists without its
+ * identity having been journaled first, and under its temporary name it
+ * carries the record's random token. Either way a rollback after a crash
+ * can tell it from a directory someone else made.
  */
 static int make_component(int dirfd, const char *name, bool leaf, const char *path,
-			  const char *prefix, bool *made, hc_error_t **err)
+			  const char *prefix, struct hc_host *host, hc_host_journal_fn journal,
+			  void *arg, bool *made, hc_error_t **err)
 {
+	char tmp[sizeof(HC_HOST_TMP_PREFIX) + HC_HOST_TOKEN_LEN];
 	mode_t mode = leaf ? 0700 : 0755;
+	hc_cleanup_close int tfd = -1;
 	struct stat st;
 	int fd;
 
 	*made = false;
-	if (mkdirat(dirfd, name, mode) == 0)
-		*made = true;
-	else if (errno == EEXIST && leaf)
-		return hc_error_set(
-			err, EEXIST,
-			"host path \"%s\" was created by someone else meanwhile; a host "
-			"channel needs a path that does not exist",
-			path);
-	else if (errno != EEXIST)
+	if (!leaf) {
+		fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		if (errno != ENOENT)
+			return component_error(dirfd, name, errno, path, prefix, err);
+	}
+	tmp_name(host, tmp, sizeof(tmp));
+	snprintf(host->pending, sizeof(host->pending), "%s", prefix);
+	host->pending_dev = 0;
+	host->pending_ino = 0;
+	if (journal != NULL && journal(arg, host, err) < 0)
+		return -1;
+	if (mkdirat(dirfd, tmp, mode) < 0) {
+		if (errno == EEXIST)
+			return hc_error_set(err, EEXIST,
+					    "host path \"%s\": \"%s\" exists beside \"%s\"; not "
+					    "making a directory there",
+					    path, tmp, prefix);
 		return hc_error_sys(err, errno, "host path \"%s\": cannot create \"%s\"", path,
 				    prefix);
-
-	fd = openat(dirfd, name,
-		    (*made ? O_RDONLY : O_PATH) | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
+	}
+	/* A real fd: fchmod needs one. The umask must not decide who can
+	 * reach the channel. */
+	tfd = openat(dirfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (tfd < 0 || fchmod(tfd, mode) < 0 || fstat(tfd, &st) < 0) {
+		hc_error_sys(err, errno, "host path \"%s\": cannot set up \"%s\" (mode %04o)", path,
+			     prefix, (unsigned int)mode);
+		return drop_tmp(dirfd, tmp, path, err);
+	}
+	host->pending_dev = st.st_dev;
+	host->pending_ino = st.st_ino;
+	if (journal != NULL && journal(arg, host, err) < 0)
+		return drop_tmp(dirfd, tmp, path, err);
+	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) < 0) {
 		int saved = errno;
 
-		if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
-			return hc_error_set(err, ENOTDIR,
-					    "host path \"%s\": \"%s\" is %s, not a directory%s",
-					    path, prefix, file_kind(&st),
-					    S_ISLNK(st.st_mode) ? " (a symlink to nowhere?)" : "");
-		return hc_error_sys(err, saved, "host path \"%s\": cannot open \"%s\"", path,
-				    prefix);
+		if (saved == EEXIST && leaf)
+			hc_error_set(err, EEXIST,
+				     "host path \"%s\" was created by someone else meanwhile; a "
+				     "host channel needs a path that does not exist",
+				     path);
+		else if (saved != EEXIST)
+			hc_error_sys(err, saved, "host path \"%s\": cannot rename %s to \"%s\"",
+				     path, tmp, prefix);
+		if (drop_tmp(dirfd, tmp, path, err) < 0 || saved != EEXIST || leaf)
+			return -1;
+		/* A parent made by someone else meanwhile: theirs, used as is. */
+		fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return component_error(dirfd, name, errno, path, prefix, err);
+		return fd;
 	}
-	/* The umask must not decide who can reach the channel. */
-	if (*made && fchmod(fd, mode) < 0) {
-		hc_cleanup_closep(&fd);
-		return hc_error_sys(err, errno, "host path \"%s\": cannot set mode %04o on \"%s\"",
-				    path, (unsigned int)mode, prefix);
-	}
+	*made = true;
+	fd = tfd;
+	tfd = -1;
 	return fd;
 }
 
 int hc_host_prepare(const char *host_path, struct hc_host *host, hc_error_t **err)
+{
+	return hc_host_prepare_journal(host_path, host, NULL, NULL, err);
+}
+
+int hc_host_prepare_journal(const char *host_path, struct hc_host *host, hc_host_journal_fn journal,
+			    void *arg, hc_error_t **err)
 {
 	char clean[PATH_MAX], base[PATH_MAX], real[PATH_MAX], bad[PATH_MAX];
 	char created_top[PATH_MAX] = "", last_made[PATH_MAX] = "";
@@ -425,6 +582,13 @@ int hc_host_prepare(const char *host_path, struct hc_host *host, hc_error_t **er
 	dirfd = open_nofollow(resolved, bad, sizeof(bad));
 	if (dirfd < 0)
 		return walk_error(err, errno, clean, bad);
+	if (refuse_kernel_fs(dirfd, clean, resolved, err) < 0)
+		return -1;
+	/* Known before anything is made: the journal's first record says it all. */
+	if (random_token(host->token, sizeof(host->token), err) < 0)
+		return -1;
+	snprintf(host->path, sizeof(host->path), "%s", clean);
+	snprintf(host->real_path, sizeof(host->real_path), "%s", real);
 
 	/* Walk real's components below the resolved ancestor, making each. */
 	comp = real + (rlen - strlen(rest)) + 1;
@@ -448,33 +612,38 @@ int hc_host_prepare(const char *host_path, struct hc_host *host, hc_error_t **er
 		snprintf(name, sizeof(name), "%.*s", (int)nlen, comp);
 		snprintf(prefix, sizeof(prefix), "%.*s", (int)(comp - real + nlen), real);
 
-		fd = make_component(dirfd, name, leaf, clean, prefix, &made, err);
+		fd = make_component(dirfd, name, leaf, clean, prefix, host, journal, arg, &made,
+				    err);
 		if (fd < 0)
 			goto undo;
+		hc_cleanup_closep(&dirfd);
+		dirfd = fd;
 		if (made) {
 			if (created_top[0] == '\0')
 				snprintf(created_top, sizeof(created_top), "%s", prefix);
 			snprintf(last_made, sizeof(last_made), "%s", prefix);
+			snprintf(host->created_top, sizeof(host->created_top), "%s", created_top);
+			if (journal != NULL && journal(arg, host, err) < 0)
+				goto undo;
 		}
-		hc_cleanup_closep(&dirfd);
-		dirfd = fd;
 	}
 
 	if (fstat(dirfd, &st) < 0) {
 		hc_error_sys(err, errno, "host path \"%s\": cannot stat \"%s\"", clean, real);
 		goto undo;
 	}
-	snprintf(host->path, sizeof(host->path), "%s", clean);
-	snprintf(host->real_path, sizeof(host->real_path), "%s", real);
-	snprintf(host->created_top, sizeof(host->created_top), "%s", created_top);
 	host->dev = st.st_dev;
 	host->ino = st.st_ino;
+	host->pending[0] = '\0';
+	host->pending_dev = 0;
+	host->pending_ino = 0;
 	return 0;
 
 undo:
 	hc_cleanup_closep(&dirfd);
 	if (last_made[0] != '\0')
 		rmdir_up_to(last_made, created_top);
+	memset(host, 0, sizeof(*host));
 	return -1;
 }
 
@@ -896,6 +1065,54 @@ static int check_not_covered(const struct hc_host *host, hc_error_t **err)
 	}
 }
 
+/*
+ * The record of a prepare that did not finish (a crash, a journal that
+ * failed and could not undo): the directory in progress goes if it is the
+ * recorded one, under its temporary name (the token proves it) or already
+ * renamed into place (its recorded dev/ino prove it), and only if empty;
+ * then the parents made before it, up to created_top, each if empty.
+ */
+static int rollback_incomplete(const struct hc_host *host, hc_error_t **err)
+{
+	char tmp[sizeof(HC_HOST_TMP_PREFIX) + HC_HOST_TOKEN_LEN];
+	char parent[PATH_MAX], bad[PATH_MAX];
+	hc_cleanup_close int parentfd = -1;
+	const char *pending = host->pending;
+	struct stat st;
+
+	if (pending[0] == '\0' || host->token[0] == '\0')
+		return 0; /* nothing was begun */
+	tmp_name(host, tmp, sizeof(tmp));
+	parent_of(pending, parent, sizeof(parent));
+	parentfd = open_nofollow(parent, bad, sizeof(bad));
+	if (parentfd < 0) {
+		if (errno == ENOENT)
+			return 0; /* its parent is gone: so is what was in it */
+		return walk_error(err, errno, host->real_path, bad);
+	}
+	if (fstatat(parentfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+	    (host->pending_ino == 0 ||
+	     (st.st_dev == host->pending_dev && st.st_ino == host->pending_ino)) &&
+	    unlinkat(parentfd, tmp, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return hc_error_sys(
+			err, errno, "host path \"%s\": cannot remove the unfinished \"%s/%s\"%s",
+			host->real_path, parent, tmp,
+			errno == ENOTEMPTY ? " (files were put in it): left in place" : "");
+	if (host->pending_ino != 0 &&
+	    fstatat(parentfd, leaf_of(pending), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(st.st_mode) && st.st_dev == host->pending_dev &&
+	    st.st_ino == host->pending_ino &&
+	    unlinkat(parentfd, leaf_of(pending), AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return hc_error_sys(err, errno, "host path \"%s\": cannot remove \"%s\"%s",
+				    host->real_path, pending,
+				    errno == ENOTEMPTY ? " (files were put in it): left in place"
+						       : "");
+	/* The parents made before it: pending's parent up to created_top. */
+	if (host->created_top[0] != '\0' && strcmp(pending, host->created_top) != 0)
+		rmdir_up_to(parent, host->created_top);
+	return 0;
+}
+
 int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **err)
 {
 	hc_cleanup_close int parentfd = -1;
@@ -913,6 +1130,8 @@ int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **e
 	path = host->real_path;
 	if (unmount_ours(path, tag, err) < 0)
 		return -1;
+	if (host->ino == 0)
+		return rollback_incomplete(host, err);
 	if (host->created_top[0] == '\0')
 		return 0;
 	if (check_not_covered(host, err) < 0)

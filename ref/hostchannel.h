@@ -112,6 +112,9 @@ unsigned long hc_propagation_flags(enum hc_propagation prop);
 
 /* ----------------------------------------------------------- host side */
 
+#define HC_HOST_TOKEN_LEN  32
+#define HC_HOST_TMP_PREFIX ".hostchannel-" /* + token: a directory being made */
+
 /*
  * What prepare created, so that teardown removes exactly that. All paths are
  * resolved (no symlink in them); "created_top" is the outermost directory
@@ -122,7 +125,19 @@ struct hc_host {
 	char real_path[PATH_MAX];   /* existing parents resolved, then the leaf */
 	char created_top[PATH_MAX]; /* "" when prepare created nothing */
 	dev_t dev;		    /* of the leaf directory prepare made */
-	ino_t ino;
+	ino_t ino;		    /* 0 until the leaf is in place: a prepare in progress */
+	/*
+	 * A prepare in progress. Each directory is made under the temporary
+	 * name ".hostchannel-<token>" beside its final name, then renamed into
+	 * place (RENAME_NOREPLACE); the journal of hc_host_prepare_journal()
+	 * sees the record before the mkdir and once the new directory's
+	 * identity is known, so that a crash at any point leaves a record from
+	 * which hc_host_teardown() removes exactly what was made.
+	 */
+	char token[HC_HOST_TOKEN_LEN + 1]; /* random hex; "" in a record of old */
+	char pending[PATH_MAX];		   /* the directory being made; "" none */
+	dev_t pending_dev;		   /* its identity, 0 until known */
+	ino_t pending_ino;
 };
 
 /*
@@ -132,6 +147,25 @@ struct hc_host {
  * relative to its parent). Fills *host. Nothing is left behind on failure.
  */
 int hc_host_prepare(const char *host_path, struct hc_host *host, hc_error_t **err);
+
+/*
+ * Called by hc_host_prepare_journal() with *host as it stands: before each
+ * directory is made (host->pending names it), once its identity is known
+ * (pending_dev, pending_ino) and once it is in place. The callback records
+ * the record durably (a state file); a failure stops the prepare, which then
+ * undoes what it made.
+ */
+typedef int (*hc_host_journal_fn)(void *arg, const struct hc_host *host, hc_error_t **err);
+
+/*
+ * hc_host_prepare, journaled: host is filled in place (path, real_path,
+ * token first) and journal sees every step, so a process killed at any
+ * point leaves a record that hc_host_teardown() rolls back: it removes a
+ * directory only if it is the one recorded (its temporary name with the
+ * record's random token, or its dev/ino) and empty. journal may be NULL.
+ */
+int hc_host_prepare_journal(const char *host_path, struct hc_host *host, hc_host_journal_fn journal,
+			    void *arg, hc_error_t **err);
 
 /*
  * Mount the tmpfs at host->real_path: "mode=1777,size=<size>", nosuid,
@@ -152,7 +186,10 @@ int hc_host_is_mounted(const struct hc_host *host, const char *tag, bool *mounte
  * Unmount every tmpfs with this tag at real_path (lazily when busy), then
  * remove real_path and the parents prepare created up to created_top, each
  * only if it is an empty directory; never recursively, never anything else.
- * Succeeds when there is nothing left to do (idempotent).
+ * Succeeds when there is nothing left to do (idempotent). A record of an
+ * interrupted prepare (ino 0) is rolled back: the directory in progress is
+ * removed if it is the recorded one and empty, then the parents made before
+ * it, each if empty.
  */
 int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **err);
 

@@ -417,6 +417,23 @@ static int claim(struct hcrun_create_opts *o, int *lock, hc_error_t **err)
 	return hc_error_set(err, EEXIST, "no free random name found");
 }
 
+/*
+ * prepare's journal: the state is written before each directory is made and
+ * once its identity is known, so that a create killed at any point leaves gc
+ * a record of exactly what it made (the record is in st, filled in place).
+ */
+static int journal_channel(void *arg, const struct hc_host *host, hc_error_t **err)
+{
+	const struct hcrun_state *st = arg;
+
+	(void)host;
+	hcrun_fault("create", "before a channel journal entry");
+	if (hcrun_state_save(st, err) < 0)
+		return -1;
+	hcrun_fault("create", "after a channel journal entry");
+	return 0;
+}
+
 int hcrun_create(struct hcrun_create_opts *o, hc_error_t **err)
 {
 	struct hcrun_state st = {.exit_code = -1, .auto_remove = o->rm};
@@ -425,6 +442,7 @@ int hcrun_create(struct hcrun_create_opts *o, hc_error_t **err)
 
 	if (claim(o, &lock, err) < 0)
 		return -1;
+	hcrun_fault("create", "name claimed, no state yet");
 	/* st borrows o's config: o keeps owning argv and channels. */
 	st.cfg = o->cfg;
 	st.status = HCRUN_CREATING;
@@ -433,23 +451,28 @@ int hcrun_create(struct hcrun_create_opts *o, hc_error_t **err)
 	 * the list of what to roll back. */
 	if (hcrun_state_save(&st, err) < 0)
 		goto undo;
+	hcrun_fault("create", "state creating written");
 	for (i = 0; i < st.cfg.nchannels; i++) {
 		struct hcrun_channel *ch = &st.cfg.channels[i];
 
-		if (hc_host_prepare(ch->spec.host_path, &ch->host, err) < 0) {
-			/* It made nothing: the rollback must not touch its path. */
+		if (hc_host_prepare_journal(ch->spec.host_path, &ch->host, journal_channel, &st,
+					    err) < 0) {
+			/* It undid what it made: the rollback must not touch its path. */
 			memset(&ch->host, 0, sizeof(ch->host));
 			hc_error_prefix(err, "--host-channel");
 			goto undo;
 		}
+		hcrun_fault("create", "channel prepared");
 		if (hcrun_state_save(&st, err) < 0)
 			goto undo;
+		hcrun_fault("create", "channel recorded");
 		if (check_real_paths(st.cfg.channels, i, err) < 0)
 			goto undo;
 	}
 	st.status = HCRUN_CREATED;
 	if (hcrun_state_save(&st, err) < 0)
 		goto undo;
+	hcrun_fault("create", "state created written");
 	hcrun_state_unlock(&lock);
 	return 0;
 undo : {

@@ -43,6 +43,7 @@ int hcrun_delete_locked(struct hcrun_state *st, hc_error_t **err)
 			failed = true;
 			continue;
 		}
+		hcrun_fault("delete", "channel torn down");
 		/* Done with: a retry must not look at that path again, in case
 		 * someone makes a new one there. */
 		ch->mounted = false;
@@ -56,11 +57,13 @@ int hcrun_delete_locked(struct hcrun_state *st, hc_error_t **err)
 			hcrun_report(&e);
 			failed = true;
 		} else {
+			hcrun_fault("delete", "cgroup removed");
 			st->cgroup.version = HC_CGROUP_NONE;
 			st->cgroup.path[0] = '\0';
 			/* The last container out leaves the hierarchy as found. */
 			if (hc_memcg_remove_parent(HCRUN_CGROUP_PARENT, &e) < 0)
 				hcrun_report(&e);
+			hcrun_fault("delete", "cgroup parent removed if empty");
 		}
 	}
 	if (failed) {
@@ -85,6 +88,7 @@ int hcrun_delete(const char *name, bool force, hc_error_t **err)
 		/* Unlocked: the monitor needs the lock to record the exit. */
 		if (hcrun_stop(name, 0, err) < 0)
 			return -1;
+		hcrun_fault("delete", "stopped (-f)");
 	}
 	if (hcrun_state_lock(name, &lock, err) < 0) {
 		/* Its monitor deleted it (--rm) after the kill: done. */

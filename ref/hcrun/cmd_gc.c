@@ -56,8 +56,21 @@ static int gc_locked(const char *name, hc_error_t **err)
 
 	if (remove_stale_tmp(name, err) < 0)
 		return -1;
-	if (hcrun_state_load(name, &st, err) < 0)
-		return hc_error_prefix(err, "%s: left alone", name);
+	if (hcrun_state_load(name, &st, err) < 0) {
+		/*
+		 * A lock but no state: a create killed before its first state
+		 * write, or a delete killed after removing it. Either way no
+		 * channel was made yet or none is left, and the lock proves the
+		 * dir hcrun's: remove the files hcrun names, then the dir.
+		 */
+		if ((*err)->errnum != ENOENT)
+			return hc_error_prefix(err, "%s: left alone", name);
+		hc_error_free(err);
+		if (hcrun_state_remove(name, err) < 0)
+			return hc_error_prefix(err, "%s: left alone", name);
+		printf("%s: removed a state dir with no state (a create or delete died)\n", name);
+		return 0;
+	}
 	switch (st.status) {
 	case HCRUN_CREATING:
 		/* Its create held this lock to the end: it died half way. */
@@ -136,6 +149,31 @@ static int lock_settled(const char *name, int *lock, hc_error_t **err)
 	}
 }
 
+/*
+ * A state dir with no lock that stayed so (lock_settled waited): a create
+ * killed between its mkdir and its lock, or a delete killed between its
+ * unlink of the lock and its rmdir. An empty directory in hcrun's private
+ * root holds nothing to lose: rmdir it (rmdir refuses anything else).
+ * Returns 0 when removed (or gone), 1 when it holds something, -1 on error.
+ */
+static int remove_if_empty(const char *name, hc_error_t **err)
+{
+	char dir[PATH_MAX];
+
+	if (hcrun_state_path(name, NULL, dir, sizeof(dir), err) < 0)
+		return -1;
+	if (rmdir(dir) == 0) {
+		printf("%s: removed an empty state dir with no lock (a create or delete died)\n",
+		       name);
+		return 0;
+	}
+	if (errno == ENOENT)
+		return 0;
+	if (errno == ENOTEMPTY || errno == EEXIST)
+		return 1;
+	return hc_error_sys(err, errno, "remove %s", dir);
+}
+
 static bool gc_containers(void)
 {
 	hc_cleanup_error hc_error_t *err = NULL;
@@ -161,12 +199,17 @@ static bool gc_containers(void)
 			continue;
 		if (ret < 0) {
 			if (err->errnum == ENOENT) {
-				/* Only create makes the lock: hcrun never got this far. */
+				/* Only create makes the lock: hcrun never got this far,
+				 * or a delete removed it and died before the rmdir. */
 				hc_error_free(&err);
-				hc_error_set(&err, ENOENT,
-					     "%s/%s: has no lock file, so hcrun cannot tell it "
-					     "made it: left alone",
-					     hcrun_root(), names[i]);
+				ret = remove_if_empty(names[i], &err);
+				if (ret == 0)
+					continue;
+				if (ret == 1)
+					hc_error_set(&err, ENOENT,
+						     "%s/%s: has no lock file and is not empty, so "
+						     "hcrun cannot tell it made it: left alone",
+						     hcrun_root(), names[i]);
 			} else {
 				hc_error_prefix(&err, "%s: left alone", names[i]);
 			}

@@ -128,6 +128,7 @@ static int kill_container(const struct hcrun_state *st, unsigned int timeout, bo
 			ret = sent;
 			goto out;
 		}
+		hcrun_fault("stop", "SIGTERM sent");
 		if (wait_exit(&t, (int)timeout * 1000))
 			goto out;
 	}
@@ -137,6 +138,7 @@ static int kill_container(const struct hcrun_state *st, unsigned int timeout, bo
 		goto out;
 	}
 	*killed = true;
+	hcrun_fault("stop", "SIGKILL sent");
 	if (!wait_exit(&t, STOP_KILL_WAIT_MS))
 		ret = hc_error_set(err, ETIMEDOUT, "process %d did not exit %d s after SIGKILL",
 				   (int)st->pid, STOP_KILL_WAIT_MS / 1000);
@@ -189,6 +191,7 @@ static int wait_recorded(const char *name, pid_t pid, bool killed, hc_error_t **
 			st.exit_code = killed ? 128 + SIGKILL : -1;
 			hcrun_timestamp(st.finished, sizeof(st.finished));
 			ret = hcrun_state_save(&st, err);
+			hcrun_fault("stop", "exit recorded for a dead monitor");
 			/* --rm was the dead monitor's to honour: ours now. */
 			if (ret == 0 && st.auto_remove)
 				ret = hcrun_delete_locked(&st, err);

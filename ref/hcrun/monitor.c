@@ -218,14 +218,35 @@ static int setup_memcg(struct hcrun_state *st, hc_error_t **err)
 		}
 		return hc_error_prefix(err, "--memory");
 	}
+	/*
+	 * Recorded before it is made, where hc_memcg_create() will make it:
+	 * a start killed right after the mkdir leaves delete the path to
+	 * remove (hc_memcg_destroy() takes a missing cgroup as done).
+	 */
+	if (st->cgroup.version == HC_CGROUP_NONE) {
+		st->cgroup.version = version;
+		if (snprintf(st->cgroup.path, sizeof(st->cgroup.path), "%s/%s/%s", root,
+			     HCRUN_CGROUP_PARENT, st->cfg.name) >= (int)sizeof(st->cgroup.path))
+			return hc_error_set(err, ENAMETOOLONG, "cgroup path under %s too long",
+					    root);
+		if (hcrun_state_save(st, err) < 0)
+			return -1;
+		hcrun_fault("start", "cgroup path recorded");
+	}
 	/* Also on a restart: an existing empty cgroup of that name is reused. */
 	if (hc_memcg_create(&cg, HCRUN_CGROUP_PARENT, st->cfg.name, err) < 0)
 		return -1;
-	/* Recorded at once, so that delete removes it whatever fails next. */
+	/* Recorded at once (the same path), so that delete removes it whatever
+	 * fails next. */
+	hcrun_fault("start", "cgroup made");
 	st->cgroup = cg;
 	if (hcrun_state_save(st, err) < 0)
 		return -1;
-	return hc_memcg_set_limit(&cg, limit, err);
+	hcrun_fault("start", "cgroup recorded");
+	if (hc_memcg_set_limit(&cg, limit, err) < 0)
+		return -1;
+	hcrun_fault("start", "cgroup limited");
+	return 0;
 }
 
 static int mount_channels(struct hcrun_state *st, hc_error_t **err)
@@ -243,11 +264,13 @@ static int mount_channels(struct hcrun_state *st, hc_error_t **err)
 		ret = hc_host_mount(&ch->host, ch->spec.size, tag, &reused, err);
 		if (ret < 0)
 			return hc_error_prefix(err, "host channel %s", ch->spec.host_path);
+		hcrun_fault("start", "channel mounted");
 		ch->mounted = true;
 		/* The channel lives from start to delete: record each mount,
 		 * so that delete finds it even if a later step fails. */
 		if (hcrun_state_save(st, err) < 0)
 			return -1;
+		hcrun_fault("start", "channel mount recorded");
 	}
 	return 0;
 }
@@ -299,25 +322,28 @@ static int launch(const char *name, bool *rm, struct hcrun_state *st, struct hcr
 		goto fail;
 	}
 	hcrun_stdin_restore(&saved_stdin);
+	hcrun_fault("start", "process spawned, waiting");
 	/* Into the cgroup while it waits, before it can allocate anything. */
 	if (st->cgroup.version != HC_CGROUP_NONE &&
 	    hc_memcg_attach(&st->cgroup, proc->pid, err) < 0) {
 		hcrun_proc_abort(proc);
 		goto fail;
 	}
-	if (hcrun_container_release(proc, &code, err) < 0) {
-		hcrun_proc_abort(proc);
-		goto fail;
-	}
+	hcrun_fault("start", "process in the cgroup");
+	/*
+	 * Recorded as running before it may run: a monitor killed once it is
+	 * released would otherwise leave a container that no state names, and
+	 * that delete -f could not stop. Killed before the release, the
+	 * process sees its setup socket close and exits; gc then finds both
+	 * gone and records it stopped.
+	 */
 	st->status = HCRUN_RUNNING;
 	st->pid = proc->pid;
-	/* Even a command that already exited is an unreaped zombie: readable. */
 	if (hcrun_proc_start_time(proc->pid, &st->pid_start) < 0 ||
 	    hcrun_proc_start_time(getpid(), &st->monitor_start) < 0) {
 		hc_error_set(err, ESRCH, "cannot read the start time of process %d",
 			     (int)proc->pid);
 		hcrun_proc_abort(proc);
-		code = HCRUN_EXIT_ERROR;
 		goto fail;
 	}
 	st->monitor_pid = getpid();
@@ -327,9 +353,14 @@ static int launch(const char *name, bool *rm, struct hcrun_state *st, struct hcr
 	if (hcrun_state_save(st, err) < 0) {
 		/* Unrecorded, nobody could stop or delete it: it must not run. */
 		hcrun_proc_abort(proc);
-		code = HCRUN_EXIT_ERROR;
 		goto fail;
 	}
+	hcrun_fault("start", "state running written");
+	if (hcrun_container_release(proc, &code, err) < 0) {
+		hcrun_proc_abort(proc);
+		goto fail;
+	}
+	hcrun_fault("start", "process released");
 	hcrun_state_unlock(&lock);
 	return 0;
 
@@ -378,11 +409,13 @@ static int record_exit(const char *name, pid_t pid, uint64_t start, int status, 
 		return -1;
 	}
 	/* A stop that found us gone may have recorded it already. */
+	hcrun_fault("start", "monitor: exit reaped, not recorded");
 	if (st.status == HCRUN_RUNNING && st.pid == pid && st.pid_start == start) {
 		st.status = HCRUN_STOPPED;
 		st.exit_code = status;
 		hcrun_timestamp(st.finished, sizeof(st.finished));
 		ret = hcrun_state_save(&st, err);
+		hcrun_fault("start", "monitor: exit recorded");
 	}
 	if (ret == 0 && rm && st.status != HCRUN_RUNNING)
 		ret = hcrun_delete_locked(&st, err);

@@ -275,6 +275,7 @@ int hcrun_state_claim(const char *name, int *lock_fd, hc_error_t **err)
 					    name);
 		return hc_error_sys(err, errno, "create %s", dir);
 	}
+	hcrun_fault("create", "state dir made, no lock yet");
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		hc_error_sys(err, errno, "create %s", path);
@@ -453,6 +454,10 @@ static json_object *channel_to_json(const struct hcrun_channel *ch)
 	    add_str(host, "real_path", ch->host.real_path) < 0 ||
 	    add_str(host, "created_top", ch->host.created_top) < 0 ||
 	    add_u64(host, "dev", ch->host.dev) < 0 || add_u64(host, "ino", ch->host.ino) < 0 ||
+	    add_str(host, "token", ch->host.token) < 0 ||
+	    add_str(host, "pending", ch->host.pending) < 0 ||
+	    add_u64(host, "pending_dev", ch->host.pending_dev) < 0 ||
+	    add_u64(host, "pending_ino", ch->host.pending_ino) < 0 ||
 	    add_bool(obj, "mounted", ch->mounted) < 0)
 		goto fail;
 	return obj;
@@ -764,6 +769,14 @@ static void channel_from_json(struct reader *r, json_object *obj, struct hcrun_c
 	get_str(r, host, "created_top", ch->host.created_top, sizeof(ch->host.created_top));
 	ch->host.dev = get_u64(r, host, "dev");
 	ch->host.ino = get_u64(r, host, "ino");
+	/* The journal of an unfinished prepare; absent from older states,
+	 * whose prepares all finished. */
+	if (json_object_object_get_ex(host, "token", NULL)) {
+		get_str(r, host, "token", ch->host.token, sizeof(ch->host.token));
+		get_str(r, host, "pending", ch->host.pending, sizeof(ch->host.pending));
+		ch->host.pending_dev = get_u64(r, host, "pending_dev");
+		ch->host.pending_ino = get_u64(r, host, "pending_ino");
+	}
 	ch->mounted = get_bool(r, obj, "mounted");
 }
 
@@ -928,6 +941,7 @@ int hcrun_state_remove(const char *name, hc_error_t **err)
 			return -1;
 		if (unlink(path) < 0 && errno != ENOENT)
 			return hc_error_sys(err, errno, "remove %s", path);
+		hcrun_fault("delete", files[i]);
 	}
 	if (hcrun_state_path(name, NULL, path, sizeof(path), err) < 0)
 		return -1;

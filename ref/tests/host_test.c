@@ -51,11 +51,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/filter.h>
 #include <linux/magic.h>
@@ -755,6 +757,145 @@ TEST_F(host, teardown_keeps_a_parent_that_is_no_longer_empty)
 	EXPECT_EQ(-1, lstat(P("%s/a/b", s->dir), &st));
 	EXPECT_EQ(0, lstat(P("%s/a", s->dir), &st));
 	EXPECT_STREQ("someone's\n", read_text(P("%s/a/other", s->dir)));
+}
+
+/* ------------------------------------------------ prepare: crash journal */
+
+/*
+ * A prepare killed at journal step "crash": the child runs it and dies with
+ * _exit (no cleanup of any kind, as a SIGKILL) either just before the
+ * journal records the record (odd crash: the side effect before it is
+ * unrecorded) or just after (even crash). What the journal recorded last is
+ * in shared memory, as a state file would hold it.
+ */
+struct journal_crash {
+	int calls;
+	int crash;
+	struct hc_host *saved; /* shared with the parent */
+};
+
+static int crash_journal(void *arg, const struct hc_host *host, hc_error_t **err)
+{
+	struct journal_crash *jc = arg;
+
+	(void)err;
+	jc->calls++;
+	if (jc->crash == 2 * jc->calls - 1)
+		_exit(0);
+	*jc->saved = *host;
+	if (jc->crash == 2 * jc->calls)
+		_exit(0);
+	return 0;
+}
+
+/* 0: the child died at the step, 1: prepare finished first, -1: error. */
+static int prepare_crashing(const char *path, int crash, struct hc_host *saved)
+{
+	struct journal_crash jc = {.crash = crash, .saved = saved};
+	int status;
+	pid_t pid;
+
+	memset(saved, 0, sizeof(*saved));
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct hc_host host;
+
+		_exit(hc_host_prepare_journal(path, &host, crash_journal, &jc, NULL) == 0 ? 1 : 2);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status) == 0 ? 0 : WEXITSTATUS(status) == 1 ? 1 : -1;
+}
+
+TEST_F(host, prepare_killed_at_every_journal_step_is_rolled_back_exactly)
+{
+	struct scratch *s = &self->s;
+	struct hc_host *saved;
+	int crash, rc = 0;
+
+	saved = mmap(NULL, sizeof(*saved), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		     0);
+	ASSERT_NE(MAP_FAILED, saved);
+	ASSERT_EQ(0, make_dir(s, P("%s/sibling", s->dir), 0750));
+	ASSERT_EQ(0, write_text(s, P("%s/sibling/keep", s->dir), "mine\n"));
+
+	/* a and b are parents to make, c the leaf: three directories, and a
+	 * crash on each side of each of their journal entries. */
+	for (crash = 1; crash < 100; crash++) {
+		rc = prepare_crashing(P("%s/a/b/c", s->dir), crash, saved);
+		if (rc != 0)
+			break;
+		EXPECT_EQ(0, saved->ino) TH_LOG("crash %d: the record says finished", crash);
+		EXPECT_EQ(0, hc_host_teardown(saved, TAG, &s->err))
+		TH_LOG("crash %d: %s", crash, msg(s->err));
+		hc_error_free(&s->err);
+		EXPECT_EQ(1, count_entries(s->dir))
+		TH_LOG("crash %d (pending \"%s\", token %s): the rollback left %d entries", crash,
+		       saved->pending, saved->token, count_entries(s->dir) - 1);
+		EXPECT_STREQ("mine\n", read_text(P("%s/sibling/keep", s->dir)));
+		if (count_entries(s->dir) != 1)
+			break;
+	}
+	EXPECT_EQ(1, rc) TH_LOG("crash %d: prepare neither died nor finished", crash);
+	/* 3 directories x (intent, identity, in place) x (before, after). */
+	EXPECT_EQ(19, crash);
+	/* Finished, but killed before its caller recorded the result: the
+	 * last journal entry (the leaf in place) still rolls it all back. */
+	ASSERT_EQ(0, hc_host_teardown(saved, TAG, &s->err)) TH_LOG("%s", msg(s->err));
+	EXPECT_EQ(1, count_entries(s->dir));
+	munmap(saved, sizeof(*saved));
+}
+
+TEST_F(host, rollback_never_removes_a_directory_the_record_does_not_prove)
+{
+	struct scratch *s = &self->s;
+	char tmp[PATH_MAX + 64];
+	struct hc_host *saved;
+	struct stat st;
+	int crash;
+
+	saved = mmap(NULL, sizeof(*saved), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+		     0);
+	ASSERT_NE(MAP_FAILED, saved);
+	/* Crash 4: the leaf c made under its temporary name, its identity
+	 * recorded, not renamed yet. Crash 6: renamed into place. */
+	for (crash = 4; crash <= 6; crash += 2) {
+		const char *victim;
+
+		ASSERT_EQ(0, prepare_crashing(P("%s/c", s->dir), crash, saved));
+		ASSERT_NE(0, saved->pending_ino);
+		snprintf(tmp, sizeof(tmp), "%s/%s%s", s->dir, HC_HOST_TMP_PREFIX, saved->token);
+		victim = crash == 4 ? tmp : P("%s/c", s->dir);
+		/* Someone else's directory now stands where the record points:
+		 * made before the old one goes, so it cannot reuse its inode. */
+		ASSERT_EQ(0, make_dir(s, P("%s/other", s->dir), 0700));
+		ASSERT_EQ(0, rmdir(victim));
+		ASSERT_EQ(0, rename(P("%s/other", s->dir), victim));
+		snprintf(s->made[s->nmade - 1].path, PATH_MAX, "%.4000s", victim);
+		ASSERT_EQ(0, lstat(victim, &st));
+
+		EXPECT_EQ(0, hc_host_teardown(saved, TAG, &s->err)) TH_LOG("%s", msg(s->err));
+		EXPECT_EQ(0, access(victim, F_OK))
+		TH_LOG("crash %d: the rollback removed %s, which it did not make", crash, victim);
+	}
+	munmap(saved, sizeof(*saved));
+}
+
+TEST_F(host, teardown_refuses_a_record_with_a_forged_token_or_pending_path)
+{
+	struct scratch *s = &self->s;
+	struct hc_host host = {.ino = 0};
+
+	snprintf(host.real_path, sizeof(host.real_path), "%.4000s/c", s->real);
+	snprintf(host.token, sizeof(host.token), "../../../../../../etc/passwd");
+	EXPECT_EQ(-1, hc_host_teardown(&host, TAG, &s->err));
+	hc_error_free(&s->err);
+	snprintf(host.token, sizeof(host.token), "%032x", 0);
+	snprintf(host.pending, sizeof(host.pending), "/etc");
+	EXPECT_EQ(-1, hc_host_teardown(&host, TAG, &s->err));
+	EXPECT_EQ(0, access("/etc/passwd", F_OK));
 }
 
 TEST_F(host, teardown_reports_a_leaf_holding_files_and_keeps_them)

@@ -50,6 +50,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -98,6 +100,15 @@ static int private_rootfs(const struct hck_box *box, char *rootfs, size_t len, c
 		return -errno;
 	}
 	return 0;
+}
+
+/* victim/file, in a static buffer (one at a time). */
+static const char *P_victim_file(const char *victim)
+{
+	static char buf[PATH_MAX + 32];
+
+	snprintf(buf, sizeof(buf), "%s/file", victim);
+	return buf;
 }
 
 /* ------------------------------------------------------------- plant */
@@ -521,6 +532,437 @@ TEST_F_TIMEOUT(host_swap, start_never_follows_symlink_at_host_path, TIMEOUT_S)
 	       strerror(errno));
 	EXPECT_TRUE(S_ISDIR(st.st_mode));
 	EXPECT_EQ(0, hck_mount_count(self->target));
+}
+
+/* ------------------------------------------------------- rootfs traps */
+
+/*
+ * Fixture trap: what the rootfs puts at or above the container path, each
+ * with its expected outcome. Refusals (a file, a FIFO, a symlink loop) must
+ * mount nothing; the others may mount inside the root or refuse, never
+ * touch the host's /proc or /etc, nor make a mount below the scratch
+ * directory (the rootfs is there) other than the channel itself.
+ *
+ *   variant     in the rootfs                 container path   expected
+ *   file        /f, a regular file            /f               refused
+ *   fifo        /q, a FIFO                    /q               refused
+ *   loop        /l -> /l                      /l/ch            refused (ELOOP)
+ *   proc_link   /p -> /proc                   /p/ch            inside the root, or refused
+ *   etc_at      /e -> /etc (at the path)      /e               inside the root, or refused
+ */
+enum trap_kind { TRAP_FILE, TRAP_FIFO, TRAP_LINK };
+
+FIXTURE(trap)
+{
+	struct hck_box box;
+	struct hck_run r;
+	char rootfs[PATH_MAX + 16];
+	char planted[3 * PATH_MAX];
+	struct stat planted_before, etc_before;
+	struct hck_mounts before;
+};
+
+FIXTURE_VARIANT(trap)
+{
+	enum trap_kind kind;
+	const char *name;   /* at the rootfs's top */
+	const char *target; /* of a link */
+	const char *cpath;
+	bool must_refuse;
+};
+
+FIXTURE_VARIANT_ADD(trap, file){.kind = TRAP_FILE, .name = "f", .cpath = "/f", .must_refuse = true};
+FIXTURE_VARIANT_ADD(trap, fifo){.kind = TRAP_FIFO, .name = "q", .cpath = "/q", .must_refuse = true};
+FIXTURE_VARIANT_ADD(trap, loop){
+	.kind = TRAP_LINK, .name = "l", .target = "/l", .cpath = "/l/ch", .must_refuse = true};
+FIXTURE_VARIANT_ADD(trap,
+		    proc_link){.kind = TRAP_LINK, .name = "p", .target = "/proc", .cpath = "/p/ch"};
+FIXTURE_VARIANT_ADD(trap, etc_at){.kind = TRAP_LINK, .name = "e", .target = "/etc", .cpath = "/e"};
+
+FIXTURE_SETUP(trap)
+{
+	char why[512];
+	int ret, fd;
+
+	HCT_ALWAYS_TEARDOWN();
+	ret = hck_box_init(&self->box, "trap", why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	ret = private_rootfs(&self->box, self->rootfs, sizeof(self->rootfs), why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	snprintf(self->planted, sizeof(self->planted), "%s/%s", self->rootfs, variant->name);
+	switch (variant->kind) {
+	case TRAP_FILE:
+		fd = open(self->planted, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(5, write(fd, "data\n", 5));
+		ASSERT_EQ(0, close(fd));
+		break;
+	case TRAP_FIFO:
+		ASSERT_EQ(0, mkfifo(self->planted, 0644));
+		break;
+	case TRAP_LINK:
+		ASSERT_EQ(0, symlink(variant->target, self->planted));
+		break;
+	}
+	ASSERT_EQ(0, lstat(self->planted, &self->planted_before));
+	ASSERT_EQ(0, lstat("/etc", &self->etc_before));
+	ASSERT_EQ(0, hck_mounts_read(&self->before));
+}
+
+FIXTURE_TEARDOWN(trap)
+{
+	HCK_TEARDOWN_BEGIN();
+	EXPECT_EQ(0, hck_box_delete(&self->box));
+	hck_mounts_free(&self->before);
+	if (self->planted[0] != '\0' && hck_unlink(self->planted) < 0)
+		TH_LOG("teardown: unlink %s: %s", self->planted, strerror(errno));
+	if (self->rootfs[0] != '\0')
+		EXPECT_EQ(0, hck_rootfs_remove(self->rootfs));
+	EXPECT_EQ(0, hck_box_fini(&self->box));
+}
+
+TEST_F_TIMEOUT(trap, refused_or_inside_the_root_and_nothing_outside_touched, TIMEOUT_S)
+{
+	const char *watch[] = {self->box.scratch, "/proc", "/etc", NULL};
+	char spec[2 * PATH_MAX], report[4096];
+	struct hck_mounts after;
+	struct stat st, ch = {0};
+	bool started = false;
+	int n;
+
+	if (_metadata->skip)
+		return;
+	snprintf(spec, sizeof(spec), "%s:%s:rw:" SIZE, self->box.host, variant->cpath);
+	if (hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL) == 0)
+		started = hck_run(&self->r, "start", self->box.name, NULL) == 0;
+	TH_LOG("%s", hck_log(&self->r));
+	if (variant->must_refuse)
+		EXPECT_FALSE(started)
+	TH_LOG("contract section 3: a container path that is %s was bound",
+	       variant->kind == TRAP_FILE   ? "a file"
+	       : variant->kind == TRAP_FIFO ? "a FIFO"
+					    : "a symlink loop");
+	if (started)
+		ASSERT_EQ(0, stat(self->box.host, &ch));
+	ASSERT_EQ(0, hck_mounts_read(&after));
+	n = hck_mounts_new(&self->before, &after, self->box.host, ch.st_dev, watch, report,
+			   sizeof(report));
+	hck_mounts_free(&after);
+	EXPECT_EQ(0, n)
+	TH_LOG("contract section 3: container path %s over a planted %s: new mounts outside the "
+	       "root: %s",
+	       variant->cpath, variant->name, report);
+	ASSERT_EQ(0, lstat(self->planted, &st));
+	EXPECT_TRUE(hck_same_stat(&self->planted_before, &st))
+	TH_LOG("the planted %s changed", self->planted);
+	ASSERT_EQ(0, lstat("/etc", &st));
+	EXPECT_TRUE(hck_same_stat(&self->etc_before, &st)) TH_LOG("the host's /etc changed");
+}
+
+/* --------------------------------------------------------- host paths */
+
+/*
+ * Fixture hostpath: host paths the contract's grammar accepts but the host
+ * should not, or that stress the bookkeeping:
+ *  - under the kernel's own file systems (/proc, /sys, a cgroup hierarchy):
+ *    refused, nothing made (a mkdir in a cgroup hierarchy would make a
+ *    cgroup);
+ *  - names with a space and a newline, in both paths: the whole life
+ *    works, mountinfo's escapes included, and delete leaves nothing;
+ *  - as long as PATH_MAX allows (4095 bytes): works or is refused, and
+ *    leaves nothing either way; one byte more is refused;
+ *  - the host path's parent swapped for a symlink between create and start:
+ *    start refused, the symlink's target and what is in it untouched.
+ */
+FIXTURE(hostpath)
+{
+	struct hck_box box;
+	struct hck_run r;
+};
+
+FIXTURE_SETUP(hostpath)
+{
+	char why[512];
+	int ret;
+
+	HCT_ALWAYS_TEARDOWN();
+	ret = hck_box_init(&self->box, "hostpath", why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+}
+
+FIXTURE_TEARDOWN(hostpath)
+{
+	HCK_TEARDOWN_BEGIN();
+	hck_box_delete(&self->box);
+	EXPECT_EQ(0, hck_box_fini(&self->box));
+}
+
+TEST_F_TIMEOUT(hostpath, kernel_file_systems_are_refused, TIMEOUT_S)
+{
+	char host[PATH_MAX], spec[2 * PATH_MAX];
+	const char *const places[] = {"/proc", "/sys", "/sys/fs/cgroup", NULL};
+	struct stat st;
+
+	if (_metadata->skip)
+		return;
+	for (int i = 0; places[i] != NULL; i++) {
+		if (lstat(places[i], &st) < 0)
+			continue;
+		snprintf(host, sizeof(host), "%s/%s", places[i],
+			 strrchr(self->box.scratch, '/') + 1);
+		snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, host);
+		EXPECT_NE(0,
+			  hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+		TH_LOG("a host channel under %s was accepted; %s", places[i], hck_log(&self->r));
+		hck_box_delete(&self->box);
+		hct_engine_container_name(self->box.name, sizeof(self->box.name), "hostpath");
+		EXPECT_NE(0, lstat(host, &st)) TH_LOG("%s was made", host);
+		EXPECT_EQ(0, hck_mount_count(host));
+	}
+}
+
+TEST_F_TIMEOUT(hostpath, space_and_newline_in_both_paths_work_and_leave_nothing, TIMEOUT_S)
+{
+	char host[PATH_MAX + 32], spec[2 * PATH_MAX + 64], file[PATH_MAX + 48], entries[256];
+	uint64_t sum = 0;
+
+	if (_metadata->skip)
+		return;
+	snprintf(host, sizeof(host), "%s/a b\nc/ch d", self->box.scratch);
+	snprintf(spec, sizeof(spec), "%s:/mnt/x y\nz:rw:" SIZE, host);
+	ASSERT_EQ(0, hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hck_run(&self->r, "start", self->box.name, NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	EXPECT_EQ(1, hck_mount_count(host))
+	TH_LOG("mountinfo does not show the channel at \"%s\"", host);
+	snprintf(file, sizeof(file), "%s/f", host);
+	ASSERT_EQ(0, hck_write_pattern(file, SHARED, 5));
+	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", "/mnt/x y\nz/f", NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
+	EXPECT_EQ(hck_pattern_sum(5, SHARED), sum);
+	ASSERT_EQ(0, hck_run(&self->r, "delete", self->box.name, NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	self->box.name[0] = '\0';
+	EXPECT_EQ(0, hck_mount_count(host));
+	hck_list_dir(self->box.scratch, entries, sizeof(entries));
+	EXPECT_STREQ(". ..", entries) TH_LOG("delete left: %s", entries);
+}
+
+/* A path of exactly len bytes under scratch: components of up to 200 bytes. */
+static void long_path(char *out, size_t outlen, const char *scratch, size_t len)
+{
+	size_t used = (size_t)snprintf(out, outlen, "%s", scratch);
+
+	while (used < len && used + 1 < outlen) {
+		size_t comp = len - used - 1 > 200 ? 200 : len - used - 1;
+
+		if (comp == 0)
+			comp = 1;
+		out[used++] = '/';
+		memset(out + used, 'd', comp);
+		used += comp;
+		out[used] = '\0';
+	}
+	/* A component of one byte would end in "/" + nothing: lengthen the last. */
+}
+
+TEST_F_TIMEOUT(hostpath, paths_as_long_as_path_max_allows_leave_nothing, TIMEOUT_S)
+{
+	static char host[PATH_MAX + 8], spec[PATH_MAX + 64];
+	char entries[512];
+	size_t lens[] = {PATH_MAX - 1, PATH_MAX};
+
+	if (_metadata->skip)
+		return;
+	for (int i = 0; i < 2; i++) {
+		int created;
+
+		long_path(host, sizeof(host), self->box.scratch, lens[i]);
+		snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, host);
+		created = hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL);
+		TH_LOG("host path of %zu bytes: create %s", strlen(host),
+		       created == 0 ? "accepted it" : "refused it");
+		if (lens[i] >= PATH_MAX)
+			EXPECT_NE(0, created) TH_LOG("a host path of PATH_MAX bytes was accepted");
+		if (created == 0) {
+			/* Started or not, delete must leave nothing. */
+			hck_run(&self->r, "start", self->box.name, NULL);
+			EXPECT_EQ(0, hck_run(&self->r, "delete", self->box.name, NULL))
+			TH_LOG("%s", hck_log(&self->r));
+		}
+		hck_box_delete(&self->box);
+		hct_engine_container_name(self->box.name, sizeof(self->box.name), "hostpath");
+		hck_list_dir(self->box.scratch, entries, sizeof(entries));
+		EXPECT_STREQ(". ..", entries)
+		TH_LOG("left under the scratch directory: %s", entries);
+	}
+}
+
+TEST_F_TIMEOUT(hostpath, parent_swapped_for_a_symlink_before_start_is_refused, TIMEOUT_S)
+{
+	char host[PATH_MAX + 48], par[PATH_MAX + 32], moved[PATH_MAX + 32], target[PATH_MAX + 32];
+	char tch[PATH_MAX + 48], spec[2 * PATH_MAX + 128], entries[256];
+	struct stat before, st;
+	int started;
+
+	if (_metadata->skip)
+		return;
+	snprintf(par, sizeof(par), "%s/par", self->box.scratch);
+	snprintf(host, sizeof(host), "%s/ch", par);
+	snprintf(moved, sizeof(moved), "%s/par.moved", self->box.scratch);
+	snprintf(target, sizeof(target), "%s/target", self->box.scratch);
+	snprintf(tch, sizeof(tch), "%s/ch", target);
+	snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, host);
+	ASSERT_EQ(0, hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	/* The attacker's directory, with a "ch" of its own, behind the symlink. */
+	ASSERT_EQ(0, mkdir(target, 0755));
+	ASSERT_EQ(0, mkdir(tch, 0755));
+	ASSERT_EQ(0, lstat(tch, &before));
+	ASSERT_EQ(0, rename(par, moved));
+	ASSERT_EQ(0, symlink(target, par));
+
+	started = hck_run(&self->r, "start", self->box.name, NULL);
+	TH_LOG("start with %s swapped for a symlink: %s", par, hck_log(&self->r));
+	EXPECT_NE(0, started) TH_LOG("contract section 3: start followed a symlinked parent");
+	EXPECT_EQ(0, hck_mount_count(tch)) TH_LOG("the symlink's target %s was mounted", tch);
+	hck_run(&self->r, "delete", self->box.name, NULL);
+	TH_LOG("delete with the parent still swapped: %s", hck_log(&self->r));
+	ASSERT_EQ(0, lstat(tch, &st)) TH_LOG("delete removed %s, behind the symlink", tch);
+	EXPECT_TRUE(hck_same_stat(&before, &st));
+	EXPECT_EQ(0, hck_mount_count(tch));
+
+	/* Put the parent back: now delete must finish the job. */
+	EXPECT_EQ(0, unlink(par));
+	EXPECT_EQ(0, rename(moved, par));
+	EXPECT_EQ(0, rmdir(tch));
+	EXPECT_EQ(0, rmdir(target));
+	hck_run(&self->r, "delete", self->box.name, NULL);
+	self->box.name[0] = '\0';
+	hck_list_dir(self->box.scratch, entries, sizeof(entries));
+	EXPECT_STREQ(". ..", entries) TH_LOG("left: %s", entries);
+}
+
+/* ------------------------------------------------------ tampered state */
+
+/*
+ * Fixture tamper (hcrun only: it reads hcrun's state file): state.json is
+ * edited so that the channel's host path names another directory, one that
+ * holds a file and has a tmpfs of someone else mounted on it. delete must
+ * neither unmount that tmpfs nor remove the directory or its file; it fails
+ * and keeps its state. Restored, the state lets delete finish.
+ */
+/* Replace the whole content of path with text (truncated first). */
+static int replace_file(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	if (close(fd) < 0 || n != (ssize_t)len)
+		return -EIO;
+	return 0;
+}
+
+FIXTURE(tamper)
+{
+	struct hck_box box;
+	struct hck_run r;
+	char victim[PATH_MAX + 16];
+	char state[PATH_MAX];
+	char orig[32768]; /* state.json as hcrun wrote it; "" until read */
+	bool mounted;
+};
+
+FIXTURE_SETUP(tamper)
+{
+	char why[512], spec[2 * PATH_MAX];
+	int ret;
+
+	HCT_ALWAYS_TEARDOWN();
+	ret = hck_box_init(&self->box, "tamper", why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	if (strcmp(hct_engine_name(), "ref") != 0)
+		SKIP(return, "edits hcrun's state file: engine ref only, not %s",
+			   hct_engine_name());
+	snprintf(self->victim, sizeof(self->victim), "%s/victim", self->box.scratch);
+	ASSERT_EQ(0, mkdir(self->victim, 0755));
+	ASSERT_EQ(0, mount("someone", self->victim, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k"));
+	self->mounted = true;
+	ASSERT_EQ(0, hck_write_pattern(P_victim_file(self->victim), 100, 9));
+	snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, self->box.host);
+	ASSERT_EQ(0, hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hck_run(&self->r, "start", self->box.name, NULL))
+	TH_LOG("%s", hck_log(&self->r));
+	snprintf(self->state, sizeof(self->state), "%s/%s/state.json",
+		 getenv("HCRUN_ROOT") != NULL ? getenv("HCRUN_ROOT") : "/run/hcrun",
+		 self->box.name);
+	ASSERT_LT(0, hct_read_file(self->state, self->orig, sizeof(self->orig)))
+	TH_LOG("cannot read %s", self->state);
+}
+
+FIXTURE_TEARDOWN(tamper)
+{
+	HCK_TEARDOWN_BEGIN();
+	if (self->orig[0] != '\0') {
+		/* The state as hcrun wrote it: delete can then do its job. */
+		EXPECT_EQ(0, replace_file(self->state, self->orig));
+	}
+	EXPECT_EQ(0, hck_box_delete(&self->box));
+	if (self->mounted) {
+		hck_unlink(P_victim_file(self->victim));
+		EXPECT_EQ(0, umount(self->victim));
+	}
+	if (self->victim[0] != '\0' && hck_rmdir(self->victim) < 0)
+		TH_LOG("teardown: rmdir %s: %s", self->victim, strerror(errno));
+	EXPECT_EQ(0, hck_box_fini(&self->box));
+}
+
+TEST_F_TIMEOUT(tamper, delete_never_unmounts_nor_removes_what_an_edited_state_names, TIMEOUT_S)
+{
+	size_t hlen = strlen(self->box.host), vlen = strlen(self->victim), n = 0;
+	static char edited[2 * sizeof(self->orig)];
+	char *p, *q;
+	uint64_t size, bad, sum;
+
+	if (_metadata->skip)
+		return;
+	/* Every mention of the host path now names the victim. */
+	for (p = self->orig, q = edited; *p != '\0';) {
+		if (strncmp(p, self->box.host, hlen) == 0 && (p[hlen] == '"' || p[hlen] == ':')) {
+			memcpy(q, self->victim, vlen);
+			q += vlen;
+			p += hlen;
+			n++;
+		} else {
+			*q++ = *p++;
+		}
+	}
+	*q = '\0';
+	ASSERT_LT(0, n);
+	ASSERT_EQ(0, replace_file(self->state, edited));
+
+	hck_run(&self->r, "delete", self->box.name, NULL);
+	TH_LOG("delete with the edited state: %s", hck_log(&self->r));
+	EXPECT_EQ(1, hck_mount_count(self->victim))
+	TH_LOG("delete unmounted someone else's tmpfs at %s, named by an edited state",
+	       self->victim);
+	EXPECT_EQ(0, hck_check_pattern(P_victim_file(self->victim), 100, 9, &size, &bad, &sum))
+	TH_LOG("the file in %s is gone or changed", self->victim);
 }
 
 HCT_HARNESS_MAIN
