@@ -68,11 +68,11 @@ help: ## list the targets
 deps: ## install what the project needs (apt-get; idempotent)
 	scripts/deps.sh
 
-$(O)/obj/%.o: %.c ref/hostchannel.h ref/hcrun/hcrun.h
+$(O)/obj/%.o: %.c ref/hostchannel.h ref/mountapi.h ref/hcrun/hcrun.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(O)/pic/%.o: %.c ref/hostchannel.h
+$(O)/pic/%.o: %.c ref/hostchannel.h ref/mountapi.h
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -fPIC -c -o $@ $<
 

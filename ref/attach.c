@@ -21,49 +21,7 @@
 #include <unistd.h>
 
 #include "hostchannel.h"
-
-/* glibc 2.36 lacks these wrappers and older ones lack the constants too. */
-#ifndef SYS_open_tree
-#define SYS_open_tree 428
-#endif
-#ifndef SYS_move_mount
-#define SYS_move_mount 429
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
-#ifndef OPEN_TREE_CLONE
-#define OPEN_TREE_CLONE 1
-#endif
-#ifndef OPEN_TREE_CLOEXEC
-#define OPEN_TREE_CLOEXEC O_CLOEXEC
-#endif
-#ifndef AT_RECURSIVE
-#define AT_RECURSIVE 0x8000
-#endif
-#ifndef MOUNT_ATTR_RDONLY
-#define MOUNT_ATTR_RDONLY 0x00000001
-#endif
-#ifndef MOVE_MOUNT_F_EMPTY_PATH
-#define MOVE_MOUNT_F_EMPTY_PATH 0x00000004
-#endif
-#ifndef MOVE_MOUNT_T_EMPTY_PATH
-#define MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#endif
-
-/*
- * The fstype of a bind, a bind remount or a propagation change: the kernel ignores
- * it, but valgrind (3.19) reads it as a string, so give it one.
- */
-#define NO_FSTYPE "none"
-
-/* The kernel's struct mount_attr, under our own name: older libcs lack it. */
-struct hc_mount_attr {
-	uint64_t attr_set;
-	uint64_t attr_clr;
-	uint64_t propagation;
-	uint64_t userns_fd;
-};
+#include "mountapi.h"
 
 /*
  * The directory the bind goes on, made (0755, whatever the umask) with its

@@ -37,6 +37,7 @@
 #include <grp.h>
 
 #include "hcrun.h"
+#include "mountapi.h"
 
 #define CONTAINER_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -80,12 +81,6 @@ struct clone_args_v0 {
 };
 
 #define CLONE_FALLBACK_STACK (256 * 1024)
-
-/*
- * The fstype of a bind, a bind remount or a propagation change: the kernel
- * ignores it, but valgrind (3.19) reads it as a string, so give it one.
- */
-#define NO_FSTYPE "none"
 
 /* ------------------------------------------------------ child plumbing */
 
