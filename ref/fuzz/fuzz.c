@@ -30,7 +30,7 @@ static const char *target_name = "fuzz";
  * \ooo), so a message quoting the input is always one line. The expected
  * prefix is escaped here by the same rule, written independently.
  */
-static char *escape_expected(const char *in)
+char *fuzz_escape(const char *in)
 {
 	char *out = malloc(strlen(in) * 4 + 1), *o = out;
 
@@ -146,7 +146,7 @@ void fuzz_check_error(const char *input, const char *call, int ret, const hc_err
 			  err->errnum, strerror(err->errnum), errnum, strerror(errnum));
 	if (err->msg == NULL || err->msg[0] == '\0')
 		fuzz_fail(input, "%s refused with an empty message", call);
-	expected = escape_expected(prefix);
+	expected = fuzz_escape(prefix);
 	if (strncmp(err->msg, expected, strlen(expected)) != 0)
 		fuzz_fail(input, "%s: message \"%s\" does not start with \"%s\"", call, err->msg,
 			  expected);

@@ -51,4 +51,8 @@ void fuzz_check_error(const char *input, const char *call, int ret, const hc_err
 /* asprintf that aborts on failure: the targets have no error path of their own. */
 char *fuzz_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The library's escaping of control bytes in messages (\n, \t, \ooo),
+ * written here independently; the result is malloc'd. */
+char *fuzz_escape(const char *in);
+
 #endif /* HC_FUZZ_H */

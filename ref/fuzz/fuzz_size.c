@@ -257,9 +257,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (bytes != SENTINEL)
 			fuzz_fail(text, "a refused size wrote %llu to the output",
 				  (unsigned long long)bytes);
-		/* After the quoted field, which may itself say anything. */
-		if ((verdict == ORACLE_TOO_LARGE) !=
-		    (strncmp(err->msg + strlen(prefix), " is too large", 13) == 0))
+		/* After the quoted field (escaped as the message escapes it), which
+		 * may itself say anything. */
+		char *quoted = fuzz_escape(prefix);
+		bool too_large = strncmp(err->msg + strlen(quoted), " is too large", 13) == 0;
+
+		free(quoted);
+		if ((verdict == ORACLE_TOO_LARGE) != too_large)
 			fuzz_fail(text, "%s, yet the message says \"%s\"",
 				  verdict == ORACLE_TOO_LARGE ? "above 2^64 - 1"
 							      : "not in the grammar",
