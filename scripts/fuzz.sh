@@ -37,9 +37,10 @@ for bin in "$@"; do
 	art=$out/artifacts/$target
 	log=$out/$target.log
 
-	# The working corpus is this script's own copy; start each run from the seeds.
-	rm -rf -- "$work"
+	# The working corpus is this script's own copy (flat, as libFuzzer writes
+	# it); start each run from the seeds.
 	mkdir -p "$work" "$art"
+	find "$work" -maxdepth 1 -type f -delete
 	if [ -d "$seeds" ]; then
 		cp -- "$seeds"/* "$work"/
 	fi
@@ -55,7 +56,9 @@ for bin in "$@"; do
 	cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 	ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 	corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9]*[a-zA-Z]*\).*/\1/p' <<<"$last")
-	mapfile -t found < <(find "$art" -type f -newer "$marker")
+	# slow-unit-* is libFuzzer's note of a slow input, not a failure (a unit
+	# over -timeout is reported as timeout-*).
+	mapfile -t found < <(find "$art" -type f -newer "$marker" ! -name 'slow-unit-*')
 	rm -f -- "$marker"
 	crashes=${#found[@]}
 	# A report without an artifact (e.g. libFuzzer's own failure) still counts.
