@@ -148,53 +148,55 @@ static bool path_within(const char *inner, const char *outer)
 	return strncmp(inner, outer, len) == 0 && inner[len] == '/';
 }
 
+int hcrun_channels_conflict(const struct hc_spec *a, const struct hc_spec *b, hc_error_t **err)
+{
+	if (strcmp(a->host_path, b->host_path) == 0)
+		return hc_error_set(err, 0, "--host-channel: host path \"%s\" is given twice",
+				    a->host_path);
+	if (path_within(a->host_path, b->host_path) || path_within(b->host_path, a->host_path))
+		return hc_error_set(err, 0,
+				    "--host-channel: host paths \"%s\" and \"%s\" nest: one "
+				    "tmpfs would hide the other",
+				    b->host_path, a->host_path);
+	if (strcmp(a->container_path, b->container_path) == 0)
+		return hc_error_set(err, 0, "--host-channel: container path \"%s\" is given twice",
+				    a->container_path);
+	/* The inner mount point would have to be made inside the outer
+	 * channel: a directory the host sees, or EROFS when it is ro. */
+	if (path_within(a->container_path, b->container_path) ||
+	    path_within(b->container_path, a->container_path))
+		return hc_error_set(err, 0,
+				    "--host-channel: container paths \"%s\" and \"%s\" nest: "
+				    "the inner mount point would be made inside the outer "
+				    "channel",
+				    b->container_path, a->container_path);
+	return 0;
+}
+
+int hcrun_host_path_absent(const struct hc_spec *a, hc_error_t **err)
+{
+	struct stat sb;
+
+	/* prepare refuses it too; saying it now leaves the disk untouched. */
+	if (lstat(a->host_path, &sb) == 0)
+		return hc_error_set(err, EEXIST,
+				    "--host-channel: host path \"%s\" already exists; a host "
+				    "channel needs a path that does not exist (delete "
+				    "removes it)",
+				    a->host_path);
+	return 0;
+}
+
 /* Channels that would hide or share each other's tmpfs are refused. */
 static int check_channels(const struct hcrun_config *cfg, hc_error_t **err)
 {
-	size_t i, j;
-
-	for (i = 0; i < cfg->nchannels; i++) {
-		const struct hc_spec *a = &cfg->channels[i].spec;
-		struct stat sb;
-
-		for (j = 0; j < i; j++) {
-			const struct hc_spec *b = &cfg->channels[j].spec;
-
-			if (strcmp(a->host_path, b->host_path) == 0)
-				return hc_error_set(
-					err, 0, "--host-channel: host path \"%s\" is given twice",
-					a->host_path);
-			if (path_within(a->host_path, b->host_path) ||
-			    path_within(b->host_path, a->host_path))
-				return hc_error_set(
-					err, 0,
-					"--host-channel: host paths \"%s\" and \"%s\" nest: one "
-					"tmpfs would hide the other",
-					b->host_path, a->host_path);
-			if (strcmp(a->container_path, b->container_path) == 0)
-				return hc_error_set(
-					err, 0,
-					"--host-channel: container path \"%s\" is given twice",
-					a->container_path);
-			/* The inner mount point would have to be made inside the outer
-			 * channel: a directory the host sees, or EROFS when it is ro. */
-			if (path_within(a->container_path, b->container_path) ||
-			    path_within(b->container_path, a->container_path))
-				return hc_error_set(
-					err, 0,
-					"--host-channel: container paths \"%s\" and \"%s\" nest: "
-					"the inner mount point would be made inside the outer "
-					"channel",
-					b->container_path, a->container_path);
-		}
-		/* prepare refuses it too; saying it now leaves the disk untouched. */
-		if (lstat(a->host_path, &sb) == 0)
-			return hc_error_set(
-				err, EEXIST,
-				"--host-channel: host path \"%s\" already exists; a host "
-				"channel needs a path that does not exist (delete "
-				"removes it)",
-				a->host_path);
+	for (size_t i = 0; i < cfg->nchannels; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (hcrun_channels_conflict(&cfg->channels[i].spec, &cfg->channels[j].spec,
+						    err) < 0)
+				return -1;
+		if (hcrun_host_path_absent(&cfg->channels[i].spec, err) < 0)
+			return -1;
 	}
 	return 0;
 }

@@ -290,6 +290,11 @@ int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err);
  */
 void hcrun_fault(const char *verb, const char *what);
 
+/* cmd_create.c, shared with the OCI kit: two channels that would share or
+ * nest a host or container path; a host path that already exists. */
+int hcrun_channels_conflict(const struct hc_spec *a, const struct hc_spec *b, hc_error_t **err);
+int hcrun_host_path_absent(const struct hc_spec *a, hc_error_t **err);
+
 /* ===================================================================
  * The OCI integration kit (oci.c, cmd_oci.c): host channels for engines
  * that have no --host-channel (runc, podman, CRI-O), through their bundle's

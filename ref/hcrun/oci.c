@@ -369,46 +369,15 @@ int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size
 		return hc_error_sys(err, ENOMEM, "--host-channel");
 	for (i = 0; i < nspecs; i++) {
 		struct hc_spec *a = &kit->channels[i].spec;
-		struct stat sb;
 
 		if (hc_spec_parse(specs[i], &limits, a, err) < 0)
 			return hc_error_prefix(err, "--host-channel");
 		kit->nchannels = i + 1;
-		for (j = 0; j < i; j++) {
-			const struct hc_spec *b = &kit->channels[j].spec;
-
-			if (strcmp(a->host_path, b->host_path) == 0)
-				return hc_error_set(
-					err, 0, "--host-channel: host path \"%s\" is given twice",
-					a->host_path);
-			if (path_within(a->host_path, b->host_path) ||
-			    path_within(b->host_path, a->host_path))
-				return hc_error_set(
-					err, 0,
-					"--host-channel: host paths \"%s\" and \"%s\" nest: one "
-					"tmpfs would hide the other",
-					b->host_path, a->host_path);
-			if (strcmp(a->container_path, b->container_path) == 0)
-				return hc_error_set(
-					err, 0,
-					"--host-channel: container path \"%s\" is given twice",
-					a->container_path);
-			if (path_within(a->container_path, b->container_path) ||
-			    path_within(b->container_path, a->container_path))
-				return hc_error_set(
-					err, 0,
-					"--host-channel: container paths \"%s\" and \"%s\" nest: "
-					"the inner mount point would be made inside the outer "
-					"channel",
-					b->container_path, a->container_path);
-		}
-		if (lstat(a->host_path, &sb) == 0)
-			return hc_error_set(
-				err, EEXIST,
-				"--host-channel: host path \"%s\" already exists; a host "
-				"channel needs a path that does not exist (delete "
-				"removes it)",
-				a->host_path);
+		for (j = 0; j < i; j++)
+			if (hcrun_channels_conflict(a, &kit->channels[j].spec, err) < 0)
+				return -1;
+		if (hcrun_host_path_absent(a, err) < 0)
+			return -1;
 		/* Until prepare makes it, teardown must not look at the path. */
 		snprintf(kit->channels[i].host.path, sizeof(kit->channels[i].host.path), "%s",
 			 a->host_path);
