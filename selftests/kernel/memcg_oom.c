@@ -70,7 +70,8 @@ FIXTURE_SETUP(memcg_oom)
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	TH_LOG("memory cgroup %s at %s", hct_cg_version_str(&self->sb.cg), self->sb.cg.root);
+	TH_LOG("memory cgroup %s at %s, OOM kills from %s", hct_cg_version_str(&self->sb.cg),
+	       self->sb.cg.root, hct_cg_oom_file(&self->sb.cg));
 	hct_sandbox_file(&self->sb, "f", self->file);
 }
 

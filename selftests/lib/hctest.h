@@ -238,7 +238,8 @@ int hct_cg_no_swap(const struct hct_cg *cg, const char *rel, uint64_t limit);
  * v1: memory.force_empty; v2: memory.high to 0, then back to max.
  */
 int hct_cg_drain(const struct hct_cg *cg, const char *rel);
-/* oom_kill of memory.oom_control (v1) / memory.events (v2). */
+/* oom_kill of memory.oom_control (v1) / memory.events (v2): the file, its count. */
+const char *hct_cg_oom_file(const struct hct_cg *cg);
 int hct_cg_oom_kills(const struct hct_cg *cg, const char *rel, uint64_t *count);
 
 /*

@@ -241,7 +241,7 @@ hc_sandbox() {
 		echo +memory >"$CG_ROOT/$HC_CG/cgroup.subtree_control" ||
 			ktap_skip_all "cannot enable memory under $CG_ROOT/$HC_CG"
 	fi
-	ktap_info "memory cgroup v$CG_VERSION at $CG_ROOT, parent $HC_CG, mount point $HC_MNT"
+	ktap_info "memory cgroup v$CG_VERSION at $CG_ROOT ($CG_LIMIT, $CG_EVENTS), parent $HC_CG, mount point $HC_MNT"
 }
 
 # hc_leaf NAME [LIMIT]: cgroup $HC_CG/NAME, with a memory limit and no swap.

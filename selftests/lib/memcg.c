@@ -235,11 +235,15 @@ int hct_cg_drain(const struct hct_cg *cg, const char *rel)
 	return hct_write_file(path, "max") ?: ret;
 }
 
+const char *hct_cg_oom_file(const struct hct_cg *cg)
+{
+	return cg->version == HCT_CG_V2 ? "memory.events" : "memory.oom_control";
+}
+
 int hct_cg_oom_kills(const struct hct_cg *cg, const char *rel, uint64_t *count)
 {
 	char path[PATH_MAX];
-	const char *file = cg->version == HCT_CG_V2 ? "memory.events" : "memory.oom_control";
-	int ret = cg_file(cg, rel, file, path);
+	int ret = cg_file(cg, rel, hct_cg_oom_file(cg), path);
 
 	return ret < 0 ? ret : hct_read_key_u64(path, "oom_kill", count);
 }
