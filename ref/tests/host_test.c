@@ -86,6 +86,9 @@
 #ifndef SYS_open_tree
 #define SYS_open_tree 428
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
 
 /* ---------------------------------------------------------------- scratch */
 
@@ -550,6 +553,14 @@ static int block_syscalls(const int *nrs, unsigned int n)
 static int block_new_mount_api_and_openat2(void)
 {
 	static const int nrs[] = {SYS_fsopen, SYS_open_tree, SYS_openat2};
+
+	return block_syscalls(nrs, sizeof(nrs) / sizeof(nrs[0]));
+}
+
+/* mount_setattr only (before 5.12). */
+static int block_mount_setattr(void)
+{
+	static const int nrs[] = {SYS_mount_setattr};
 
 	return block_syscalls(nrs, sizeof(nrs) / sizeof(nrs[0]));
 }
@@ -1414,24 +1425,23 @@ TEST_F(host, attach_refuses_a_container_path_that_is_a_file)
 
 /* -------------------------------------------------------------- fallbacks */
 
-TEST_F(host, without_the_new_mount_api_nor_openat2_mount_and_attach_give_the_same_result)
+/*
+ * What a kernel must give whichever of the newer calls it lacks: a channel
+ * that is a private nosuid,nodev,noexec tmpfs of the rounded size, mode
+ * 1777, under a shared parent; its bind at /mnt/chan in the rootfs
+ * read-only, private, alone there (nothing stacked by a path given up
+ * half-way), and live; a teardown that leaves no mount.
+ */
+static void check_mount_and_ro_attach(struct __test_metadata *_metadata, struct scratch *s,
+				      const char *rootfs)
 {
-	struct scratch *s = &self->s;
 	uint64_t size = (1 << 20) + 1;
-	char rootfs[PATH_MAX];
+	char target[PATH_MAX];
 	struct mnt_info mi;
 	struct hc_host *host;
 	struct hc_spec spec;
 	struct statfs sfs;
 	struct stat st;
-
-	ASSERT_EQ(0, share_scratch(s)) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, make_rootfs(s, rootfs, sizeof(rootfs)));
-	ASSERT_EQ(0, block_new_mount_api_and_openat2()) TH_LOG("seccomp: %s", strerror(errno));
-	ASSERT_EQ(-1, syscall(SYS_fsopen, "tmpfs", 0));
-	ASSERT_EQ(ENOSYS, errno);
-	ASSERT_EQ(-1, syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0));
-	ASSERT_EQ(ENOSYS, errno);
 
 	ASSERT_EQ(0, make_channel(s, "chan", size, &host)) TH_LOG("%s", msg(s->err));
 	ASSERT_EQ(0, stat(host->real_path, &st));
@@ -1439,6 +1449,7 @@ TEST_F(host, without_the_new_mount_api_nor_openat2_mount_and_attach_give_the_sam
 	ASSERT_EQ(0, statfs(host->real_path, &sfs));
 	EXPECT_EQ(TMPFS_MAGIC, sfs.f_type);
 	EXPECT_EQ(round_to_pages(size), (uint64_t)sfs.f_blocks * (uint64_t)sfs.f_bsize);
+	EXPECT_EQ(1, count_mounts(host->real_path));
 	ASSERT_TRUE(find_mount(host->real_path, &mi));
 	EXPECT_STREQ(TAG, mi.source);
 	EXPECT_TRUE(has_opt(mi.vfs, "nosuid") && has_opt(mi.vfs, "nodev") &&
@@ -1450,7 +1461,10 @@ TEST_F(host, without_the_new_mount_api_nor_openat2_mount_and_attach_give_the_sam
 	track(s, MADE_DIR, P("%s/mnt/chan", rootfs));
 	spec_for(&spec, host->path, "/mnt/chan", true, HC_PROP_DEFAULT);
 	ASSERT_EQ(0, hc_attach(&spec, host->real_path, rootfs, &s->err)) TH_LOG("%s", msg(s->err));
-	ASSERT_TRUE(find_mount(P("%s/rootfs/mnt/chan", s->real), &mi));
+	ASSERT_GT((int)sizeof(target),
+		  snprintf(target, sizeof(target), "%s/rootfs/mnt/chan", s->real));
+	EXPECT_EQ(1, count_mounts(target));
+	ASSERT_TRUE(find_mount(target, &mi));
 	EXPECT_STREQ(TAG, mi.source);
 	EXPECT_TRUE(has_opt(mi.vfs, "ro") && has_opt(mi.vfs, "nosuid") &&
 		    has_opt(mi.vfs, "nodev") && has_opt(mi.vfs, "noexec"))
@@ -1463,6 +1477,39 @@ TEST_F(host, without_the_new_mount_api_nor_openat2_mount_and_attach_give_the_sam
 
 	EXPECT_EQ(0, hc_host_teardown(host, TAG, &s->err)) TH_LOG("%s", msg(s->err));
 	EXPECT_EQ(0, count_mounts(host->real_path));
+}
+
+/* Linux before 5.2: mount(2) for the tmpfs, the userspace walk and MS_BIND for the bind. */
+TEST_F(host, without_the_new_mount_api_nor_openat2_mount_and_attach_give_the_same_result)
+{
+	char rootfs[PATH_MAX];
+
+	ASSERT_EQ(0, share_scratch(&self->s)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, make_rootfs(&self->s, rootfs, sizeof(rootfs)));
+	ASSERT_EQ(0, block_new_mount_api_and_openat2()) TH_LOG("seccomp: %s", strerror(errno));
+	ASSERT_EQ(-1, syscall(SYS_fsopen, "tmpfs", 0));
+	ASSERT_EQ(ENOSYS, errno);
+	ASSERT_EQ(-1, syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0));
+	ASSERT_EQ(ENOSYS, errno);
+	check_mount_and_ro_attach(_metadata, &self->s, rootfs);
+}
+
+/*
+ * Linux 5.6 to 5.11 (5.10 LTS among them): fsopen, open_tree and openat2,
+ * but no mount_setattr (5.12). The tmpfs is attached with move_mount, then
+ * made private with mount(MS_PRIVATE); the attach opens a detached clone,
+ * cannot make it read-only, and must drop it for the MS_BIND path.
+ */
+TEST_F(host, without_mount_setattr_mount_and_attach_give_the_same_result)
+{
+	char rootfs[PATH_MAX];
+
+	ASSERT_EQ(0, share_scratch(&self->s)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, make_rootfs(&self->s, rootfs, sizeof(rootfs)));
+	ASSERT_EQ(0, block_mount_setattr()) TH_LOG("seccomp: %s", strerror(errno));
+	ASSERT_EQ(-1, syscall(SYS_mount_setattr, -1, "", 0, NULL, 0));
+	ASSERT_EQ(ENOSYS, errno);
+	check_mount_and_ro_attach(_metadata, &self->s, rootfs);
 }
 
 /* ------------------------------------------------- attach: rootfs symlinks */
