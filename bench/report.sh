@@ -16,6 +16,9 @@ M=machine.json
 # jq over every record of chanbench.jsonl at once.
 q() { jq -rs "$@" "$J"; }
 have() { [ -s "$1" ]; }
+# runc's lifecycle run, when there was one: an argument, or none.
+runc_json=()
+have lifecycle-runc.json && runc_json=(lifecycle-runc.json)
 fmt() { awk -v v="$1" -v p="${2:-1}" 'BEGIN { if (v == "" || v == "null") print "n/a"; else printf "%.*f", p, v }'; }
 
 # ---------------------------------------------------------------- data files
@@ -136,7 +139,7 @@ EOF
 # lifecycle bars and the dd curve
 if have lifecycle-run.json; then
 	jq -rs '[.[] | .results[]] | .[] | "\"\(.command)\" \(.median*1000) \(.min*1000) \(.max*1000)"' \
-		lifecycle-run.json lifecycle-churn.json $(have lifecycle-runc.json && echo lifecycle-runc.json) \
+		lifecycle-run.json lifecycle-churn.json "${runc_json[@]}" \
 		>data/plot-lifecycle.dat
 	gp <<EOF
 set terminal svg size 900,480 dynamic font "sans,12" background "white"
@@ -390,7 +393,7 @@ EOF
 | --- | --- | --- | --- | --- | --- | --- |
 EOF
 		jq -r '.results[] | "| \(.command) | \(.median*1000|.*100|round/100) | \(.mean*1000|.*100|round/100) | \(.stddev*1000|.*100|round/100) | \(.min*1000|.*100|round/100) | \(.max*1000|.*100|round/100) | \(.times|length) |"' \
-			lifecycle-run.json lifecycle-churn.json lifecycle-dd.json $(have lifecycle-runc.json && echo lifecycle-runc.json)
+			lifecycle-run.json lifecycle-churn.json lifecycle-dd.json "${runc_json[@]}"
 		cat <<EOF
 
 ### The seed's dd

@@ -66,7 +66,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 machine() {
-	local cg tmpfs thp
+	local cg thp
 	if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]; then cg=v2; else
 		cg="v1 (hybrid)"
 		[ -d /sys/fs/cgroup/unified ] || cg=v1

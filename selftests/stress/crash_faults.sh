@@ -125,8 +125,6 @@ after() {
 
 # What is left of the container; empty when nothing.
 leaks() {
-	local pid
-
 	findmnt -rn -o TARGET,SOURCE | awk -v s="hostchannel-$NAME" '$2 == s { print "mount " $1 }'
 	[ "$(ls -A "$S")" = sib ] || echo "scratch holds: $(ls -A "$S" | tr '\n' ' ')"
 	[ "$(manifest)" = "$SIB" ] || echo "the sibling $S/sib changed"

@@ -76,6 +76,7 @@ leaks() {
 	local f cmd
 
 	findmnt -rn -o TARGET,SOURCE | awk -v p="hostchannel-$P-" 'index($2, p) == 1 { print "mount " $1 }'
+	# shellcheck disable=SC2010 # the scratch holds the test's own plain names
 	[ -z "$(ls -A "$S" | grep -v -e '^fail\.' -e '^rss$' -e '^fds$')" ] ||
 		echo "scratch holds: $(ls -A "$S" | tr '\n' ' ')"
 	for f in "$ROOT/$P"-* "$CGROOT/hcrun/$P"-*; do
