@@ -145,7 +145,7 @@ check-suite: all ## run the channel tests against every mutant driver: each must
 	$(SELFTESTS) all
 	scripts/check-suite
 
-check: ## clang-format, cppcheck, and the unit tests under ASan+UBSan
+check: ## clang-format, cppcheck, shellcheck, and the unit tests under ASan+UBSan
 	scripts/check.sh
 
 # libFuzzer targets for the option grammar (ref/fuzz/): clang only. spec.c and

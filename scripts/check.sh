@@ -4,7 +4,8 @@
 # make check: the static checks and the sanitizer lane.
 #  1. clang-format: every tracked C file matches .clang-format;
 #  2. cppcheck: warnings, portability and performance findings are errors;
-#  3. an ASan+UBSan build (build/asan) running the unit tests.
+#  3. shellcheck: warnings in any tracked shell script (found by its #!);
+#  4. an ASan+UBSan build (build/asan) running the unit tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,17 @@ mapfile -t srcs < <(git ls-files 'ref/*.c' | grep -v '^ref/tests/')
 if cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
 	--inline-suppr -D_GNU_SOURCE -I ref "${srcs[@]}"; then
 	echo "cppcheck: ${#srcs[@]} files clean"
+else
+	status=1
+fi
+
+step "shellcheck"
+mapfile -t scripts < <(git ls-files | while IFS= read -r f; do
+	[ -f "$f" ] && head -n 1 "$f" | grep -qE '^#!.*/(env )?(ba|da|busybox )?sh( |$)' && echo "$f"
+done)
+# -x follows what a script sources; notes and style are advice, not errors.
+if shellcheck -x -S warning "${scripts[@]}"; then
+	echo "shellcheck: ${#scripts[@]} scripts clean"
 else
 	status=1
 fi

@@ -13,7 +13,7 @@ PACKAGES=(
 	linux-source-6.1
 	cgroup-tools
 	iproute2
-	valgrind cppcheck clang-format
+	valgrind cppcheck clang-format shellcheck
 	qemu-system-x86 cpio xz-utils kmod
 	clang libclang-rt-14-dev
 	hyperfine gnuplot-nox jq strace runc
