@@ -266,9 +266,12 @@ int hc_memcg_detect(enum hc_cgroup_version *version, char *root, size_t len, hc_
 
 /*
  * Create <root>/<parent>/<name> (parent e.g. "hostchannel"), enabling
- * +memory in subtree_control on v2 as needed. An existing cgroup of that name
- * is reused when empty of processes.
+ * +memory in subtree_control on v2 as needed (and leaving it: turning a
+ * controller off would take it from cgroups that are not ours). An existing
+ * cgroup of that name is reused when empty of processes. A parent this call
+ * makes gets the xattr HC_MEMCG_MADE_XATTR, so that only it is ever removed.
  */
+#define HC_MEMCG_MADE_XATTR "trusted.hostchannel.made"
 int hc_memcg_create(struct hc_memcg *cg, const char *parent, const char *name, hc_error_t **err);
 /* limit 0 = unlimited ("max" / -1). */
 int hc_memcg_set_limit(const struct hc_memcg *cg, uint64_t limit, hc_error_t **err);
@@ -282,9 +285,11 @@ int hc_memcg_read(const struct hc_memcg *cg, struct hc_memcg_stats *stats, hc_er
  */
 int hc_memcg_destroy(const struct hc_memcg *cg, hc_error_t **err);
 /*
- * Remove <root>/<parent> when no cgroup is left in it, so that the last
- * delete leaves the hierarchy as it was found; a busy parent is not an error.
- * hc_memcg_create() copes with a parent removed under it.
+ * Remove <root>/<parent> when no cgroup is left in it and hc_memcg_create()
+ * made it (it carries HC_MEMCG_MADE_XATTR), so that the last delete leaves
+ * the hierarchy as it was found. A parent someone else made stays, and so
+ * does a busy one: neither is an error. hc_memcg_create() copes with a
+ * parent removed under it.
  */
 int hc_memcg_remove_parent(const char *parent, hc_error_t **err);
 

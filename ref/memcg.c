@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -429,6 +430,17 @@ static int ensure_dir(const char *path, bool *made, hc_error_t **err)
 	return 0;
 }
 
+/*
+ * A parent cgroup we made carries this mark; kernfs keeps trusted.* xattrs
+ * on v1 and v2 alike. Best effort: a parent left unmarked (a kernel without
+ * them, a crash between mkdir and here) is only ever left behind, and a
+ * parent an administrator made never gets one.
+ */
+static void mark_made(const char *dir)
+{
+	(void)setxattr(dir, HC_MEMCG_MADE_XATTR, "1", 1, 0);
+}
+
 /* The pids in cgroup.procs as one line ("12 345"), "" when none. */
 static int list_procs(const char *dir, char **pids, hc_error_t **err)
 {
@@ -476,6 +488,8 @@ int hc_memcg_create(struct hc_memcg *cg, const char *parent, const char *name, h
 
 		if (ensure_dir(parent_dir, &made_parent, err) < 0)
 			return -1;
+		if (made_parent)
+			mark_made(parent_dir);
 		/* v2: the parent can go between the mkdir and subtree_control too. */
 		if ((version != HC_CGROUP_V2 || enable_memory_v2(parent_dir, &step_err) == 0) &&
 		    ensure_dir(leaf, &made_leaf, &step_err) == 0)
@@ -666,7 +680,7 @@ int hc_memcg_destroy(const struct hc_memcg *cg, hc_error_t **err)
 int hc_memcg_remove_parent(const char *parent, hc_error_t **err)
 {
 	enum hc_cgroup_version version;
-	char root[PATH_MAX], parent_dir[PATH_MAX];
+	char root[PATH_MAX], parent_dir[PATH_MAX], mark[8];
 
 	if (check_component("parent", parent, err) < 0)
 		return -1;
@@ -674,6 +688,13 @@ int hc_memcg_remove_parent(const char *parent, hc_error_t **err)
 		return -1;
 	if (path_join(parent_dir, sizeof(parent_dir), err, root, parent) < 0)
 		return -1;
+	if (getxattr(parent_dir, HC_MEMCG_MADE_XATTR, mark, sizeof(mark)) < 0) {
+		/* Gone, or not made by hc_memcg_create(): nothing to do. */
+		if (errno == ENOENT || errno == ENODATA || errno == ENOTSUP)
+			return 0;
+		return hc_error_sys(err, errno, "read %s of cgroup %s", HC_MEMCG_MADE_XATTR,
+				    parent_dir);
+	}
 	/* A parent that still holds a cgroup is busy: that is the normal case. */
 	if (rmdir(parent_dir) == 0 || errno == ENOENT || errno == EBUSY || errno == ENOTEMPTY)
 		return 0;

@@ -50,6 +50,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -633,6 +634,77 @@ TEST_F(memcg, create_then_destroy_leaves_nothing)
 	TH_LOG("rmdir %s: %s", self->parent_path, strerror(errno));
 	ASSERT_EQ(-1, lstat(self->parent_path, &st));
 	ASSERT_EQ(ENOENT, errno);
+}
+
+/* 1 when path carries the made-by-create mark, 0 when not, -errno on error. */
+static int has_made_mark(const char *path)
+{
+	char v[8];
+
+	if (getxattr(path, HC_MEMCG_MADE_XATTR, v, sizeof(v)) >= 0)
+		return 1;
+	return errno == ENODATA ? 0 : -errno;
+}
+
+/*
+ * The last container's delete removes the parent create made, and only
+ * once it is empty:
+ *
+ *   <root>/hostchannel-test-PID      made by create, marked: removed when empty
+ *   `-- leaf                         busy parent while it is there
+ */
+TEST_F(memcg, remove_parent_removes_the_parent_create_made)
+{
+	hc_cleanup_error hc_error_t *err = NULL;
+	struct stat st;
+
+	if (self->version == HC_CGROUP_NONE)
+		return;
+	ASSERT_FALSE(self->parent_existed) TH_LOG("%s exists already", self->parent_path);
+	make_leaf(_metadata, self);
+	ASSERT_EQ(1, has_made_mark(self->parent_path))
+	TH_LOG("%s: no %s on the parent create made", self->parent_path, HC_MEMCG_MADE_XATTR);
+
+	ASSERT_EQ(0, hc_memcg_remove_parent(self->parent, &err)) TH_LOG("%s", errmsg(err));
+	ASSERT_EQ(0, stat(self->cg.path, &st)) TH_LOG("the leaf went with its parent");
+
+	ASSERT_EQ(0, hc_memcg_destroy(&self->cg, &err)) TH_LOG("%s", errmsg(err));
+	self->cg_made = false;
+	ASSERT_EQ(0, hc_memcg_remove_parent(self->parent, &err)) TH_LOG("%s", errmsg(err));
+	ASSERT_EQ(-1, lstat(self->parent_path, &st)) TH_LOG("%s is still there", self->parent_path);
+	ASSERT_EQ(ENOENT, errno);
+	/* Gone already is success: two deletes may both try. */
+	ASSERT_EQ(0, hc_memcg_remove_parent(self->parent, &err)) TH_LOG("%s", errmsg(err));
+}
+
+/*
+ * A parent an administrator made (here: mkdir by hand, before create) is
+ * used but never removed, even when empty:
+ *
+ *   <root>/hostchannel-test-PID      made by the test, no mark: stays
+ *   `-- leaf                         made and removed by the library
+ */
+TEST_F(memcg, remove_parent_leaves_a_parent_it_did_not_make)
+{
+	hc_cleanup_error hc_error_t *err = NULL;
+	struct stat st;
+
+	if (self->version == HC_CGROUP_NONE)
+		return;
+	ASSERT_FALSE(self->parent_existed) TH_LOG("%s exists already", self->parent_path);
+	/* Teardown removes it: parent_existed stays false, the test made it. */
+	ASSERT_EQ(0, mkdir(self->parent_path, 0755))
+	TH_LOG("mkdir %s: %s", self->parent_path, strerror(errno));
+	make_leaf(_metadata, self);
+	ASSERT_EQ(0, has_made_mark(self->parent_path))
+	TH_LOG("%s: create marked a parent it did not make", self->parent_path);
+
+	ASSERT_EQ(0, hc_memcg_destroy(&self->cg, &err)) TH_LOG("%s", errmsg(err));
+	self->cg_made = false;
+	ASSERT_EQ(0, hc_memcg_remove_parent(self->parent, &err)) TH_LOG("%s", errmsg(err));
+	ASSERT_EQ(0, stat(self->parent_path, &st))
+	TH_LOG("%s, made by someone else, was removed", self->parent_path);
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
 }
 
 TEST_F_TIMEOUT(memcg, create_reuses_an_empty_leaf_refuses_a_busy_one, CHILD_TEST_TIMEOUT_S)
