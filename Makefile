@@ -99,7 +99,7 @@ $(ROOTFS_STAMP): $(PROBE) scripts/mkrootfs.sh
 $(KSFT_STAMP):
 	scripts/ksft-headers.sh $(KSFT_TARBALL) build/ksft
 
-$(O)/tests/ref/%: ref/tests/%.c $(LIBA) $(KSFT_STAMP)
+$(O)/tests/ref/%: ref/tests/%.c $(wildcard ref/tests/*.h) $(LIBA) $(KSFT_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS)
 

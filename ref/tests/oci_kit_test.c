@@ -26,52 +26,11 @@
 
 #include "kselftest_harness.h"
 
+#include "hcrun_cli.h"
+
 #define CONFIG_TEXT                                                                                \
 	"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"mounts\":[],"                  \
 	"\"linux\":{\"resources\":{\"memory\":{\"limit\":67108864}}}}"
-
-/* build/tests/ref/oci_kit_test -> build/hcrun */
-static int hcrun_path(char *buf, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-	if (n < 0)
-		return -1;
-	exe[n] = '\0';
-	if (snprintf(buf, len, "%s/hcrun", dirname(dirname(dirname(exe)))) >= (int)len)
-		return -1;
-	return access(buf, X_OK);
-}
-
-/* Run a shell command line; its stdout+stderr into out. Returns the status. */
-static int run(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int run(char *out, size_t len, const char *fmt, ...)
-{
-	char cmd[8192];
-	va_list ap;
-	size_t n = 0;
-	FILE *f;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	f = popen(cmd, "r");
-	if (f == NULL)
-		return -1;
-	out[0] = '\0';
-	while (n + 1 < len) {
-		size_t got = fread(out + n, 1, len - n - 1, f);
-
-		if (got == 0)
-			break;
-		n += got;
-	}
-	out[n] = '\0';
-	st = pclose(f);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
 
 static int write_file(const char *path, const char *text)
 {
