@@ -61,7 +61,7 @@ int hcrun_delete_locked(struct hcrun_state *st, hc_error_t **err)
 			st->cgroup.version = HC_CGROUP_NONE;
 			st->cgroup.path[0] = '\0';
 			/* The last container out leaves the hierarchy as found. */
-			if (hc_memcg_remove_parent(HCRUN_CGROUP_PARENT, &e) < 0)
+			if (hc_memcg_remove_parent(hcrun_cgroup_parent(), &e) < 0)
 				hcrun_report(&e);
 			hcrun_fault("delete", "cgroup parent removed if empty");
 		}

@@ -262,7 +262,7 @@ static bool gc_cgroups(void)
 	/* No memory cgroup on this machine: hcrun never made one. */
 	if (hc_memcg_detect(&version, root, sizeof(root), &err) < 0)
 		return true;
-	if (snprintf(parent, sizeof(parent), "%s/%s", root, HCRUN_CGROUP_PARENT) >=
+	if (snprintf(parent, sizeof(parent), "%s/%s", root, hcrun_cgroup_parent()) >=
 	    (int)sizeof(parent))
 		return true;
 	dir = opendir(parent);
@@ -308,7 +308,7 @@ static bool gc_cgroups(void)
 		consistent = false;
 	}
 	(void)closedir(dir);
-	if (hc_memcg_remove_parent(HCRUN_CGROUP_PARENT, &err) < 0) {
+	if (hc_memcg_remove_parent(hcrun_cgroup_parent(), &err) < 0) {
 		hcrun_report(&err);
 		consistent = false;
 	}

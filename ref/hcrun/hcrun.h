@@ -137,7 +137,7 @@ int hcrun_opt_error(const char *cmd, int c, char *const argv[], hc_error_t **err
 
 #define HCRUN_DEFAULT_ROOT  "/run/hcrun"
 #define HCRUN_TAG_PREFIX    "hostchannel-" /* tmpfs source name: prefix + container name */
-#define HCRUN_CGROUP_PARENT "hcrun"	   /* memory cgroups go in <root>/hcrun/<name> */
+#define HCRUN_CGROUP_PARENT "hcrun"	   /* see hcrun_cgroup_parent() */
 #define HCRUN_STATE_FILE    "state.json"
 #define HCRUN_STATE_TMP	    "state.json.tmp"
 #define HCRUN_LOCK_FILE	    "lock"
@@ -170,6 +170,13 @@ struct hcrun_state {
 /* The state root: --root, else $HCRUN_ROOT, else HCRUN_DEFAULT_ROOT. */
 void hcrun_set_root(const char *root);
 const char *hcrun_root(void);
+/*
+ * The parent of this state root's memory cgroups, under the memory
+ * hierarchy's root: "hcrun" for HCRUN_DEFAULT_ROOT, "hcrun.<16 hex
+ * digits>" (FNV-1a of the root's path) for any other, so that two roots
+ * never share a container's cgroup, nor sweep each other's in gc.
+ */
+const char *hcrun_cgroup_parent(void);
 
 /* [A-Za-z0-9][A-Za-z0-9_.-]{0,63} */
 int hcrun_name_check(const char *name, hc_error_t **err);

@@ -124,21 +124,29 @@ static int open_std_fds(hc_error_t **err)
 	return 0;
 }
 
-/* The detached monitor runs in "/": a relative state root would move. */
+/*
+ * The detached monitor runs in "/": a relative state root would move. And
+ * cleaned, so that "/run/hcrun/" is the default root too: the root's
+ * spelling names its memory cgroups (hcrun_cgroup_parent).
+ */
 static int absolute_root(hc_error_t **err)
 {
 	static char abs_root[PATH_MAX];
 	const char *root = hcrun_root();
-	char cwd[PATH_MAX];
+	char cwd[PATH_MAX], joined[PATH_MAX];
 	int n;
 
-	if (root[0] == '/')
-		return 0;
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return hc_error_sys(err, errno, "state root \"%s\": getcwd", root);
-	n = snprintf(abs_root, sizeof(abs_root), "%s/%s", cwd, root);
-	if (n < 0 || (size_t)n >= sizeof(abs_root))
+	if (root[0] == '/') {
+		n = snprintf(joined, sizeof(joined), "%s", root);
+	} else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return hc_error_sys(err, errno, "state root \"%s\": getcwd", root);
+		n = snprintf(joined, sizeof(joined), "%s/%s", cwd, root);
+	}
+	if (n < 0 || (size_t)n >= sizeof(joined))
 		return hc_error_set(err, ENAMETOOLONG, "state root \"%s\": path too long", root);
+	if (hc_path_clean(joined, abs_root, sizeof(abs_root), err) < 0)
+		return hc_error_prefix(err, "state root \"%s\"", root);
 	hcrun_set_root(abs_root);
 	return 0;
 }

@@ -226,7 +226,7 @@ static int setup_memcg(struct hcrun_state *st, hc_error_t **err)
 	if (st->cgroup.version == HC_CGROUP_NONE) {
 		st->cgroup.version = version;
 		if (snprintf(st->cgroup.path, sizeof(st->cgroup.path), "%s/%s/%s", root,
-			     HCRUN_CGROUP_PARENT, st->cfg.name) >= (int)sizeof(st->cgroup.path))
+			     hcrun_cgroup_parent(), st->cfg.name) >= (int)sizeof(st->cgroup.path))
 			return hc_error_set(err, ENAMETOOLONG, "cgroup path under %s too long",
 					    root);
 		if (hcrun_state_save(st, err) < 0)
@@ -234,7 +234,7 @@ static int setup_memcg(struct hcrun_state *st, hc_error_t **err)
 		hcrun_fault("start", "cgroup path recorded");
 	}
 	/* Also on a restart: an existing empty cgroup of that name is reused. */
-	if (hc_memcg_create(&cg, HCRUN_CGROUP_PARENT, st->cfg.name, err) < 0)
+	if (hc_memcg_create(&cg, hcrun_cgroup_parent(), st->cfg.name, err) < 0)
 		return -1;
 	/* Recorded at once (the same path), so that delete removes it whatever
 	 * fails next. */

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,20 @@ const char *hcrun_root(void)
 	if (env != NULL && env[0] != '\0')
 		return env;
 	return HCRUN_DEFAULT_ROOT;
+}
+
+const char *hcrun_cgroup_parent(void)
+{
+	static char parent[sizeof(HCRUN_CGROUP_PARENT) + 17];
+	const char *root = hcrun_root();
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a, 64 bits */
+
+	if (strcmp(root, HCRUN_DEFAULT_ROOT) == 0)
+		return HCRUN_CGROUP_PARENT;
+	for (const unsigned char *p = (const unsigned char *)root; *p != '\0'; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	snprintf(parent, sizeof(parent), "%s.%016" PRIx64, HCRUN_CGROUP_PARENT, h);
+	return parent;
 }
 
 int hcrun_name_check(const char *name, hc_error_t **err)

@@ -36,7 +36,7 @@
 #   delete: created, started;  delete -f;               gc, delete -f
 #
 # hcrun only: other engines have no fault points (skipped). The state root
-# is hcrun's default, as gc's cgroup sweep assumes one root per host.
+# is $HCRUN_ROOT, else hcrun's default.
 # shellcheck source=../lib/ktap.sh
 . "$(dirname "$0")/../lib/ktap.sh"
 ktap_private_ns "$@"
@@ -129,7 +129,10 @@ leaks() {
 	[ "$(ls -A "$S")" = sib ] || echo "scratch holds: $(ls -A "$S" | tr '\n' ' ')"
 	[ "$(manifest)" = "$SIB" ] || echo "the sibling $S/sib changed"
 	[ -e "${HCRUN_ROOT:-/run/hcrun}/$NAME" ] && echo "state dir ${HCRUN_ROOT:-/run/hcrun}/$NAME"
-	[ -n "$CGROOT" ] && [ -e "$CGROOT/hcrun/$NAME" ] && echo "cgroup $CGROOT/hcrun/$NAME"
+	# hcrun/ for the default state root, hcrun.<hash>/ for another.
+	for d in "$CGROOT"/hcrun*/"$NAME"; do
+		[ -n "$CGROOT" ] && [ -e "$d" ] && echo "cgroup $d"
+	done
 	# Read in the shell: a grep for the name would find itself.
 	for f in /proc/[0-9]*/cmdline; do
 		cmd=$(tr '\0' ' ' 2>/dev/null <"$f") || continue

@@ -79,7 +79,8 @@ leaks() {
 	# shellcheck disable=SC2010 # the scratch holds the test's own plain names
 	[ -z "$(ls -A "$S" | grep -v -e '^fail\.' -e '^rss$' -e '^fds$')" ] ||
 		echo "scratch holds: $(ls -A "$S" | tr '\n' ' ')"
-	for f in "$ROOT/$P"-* "$CGROOT/hcrun/$P"-*; do
+	# hcrun/ for the default state root, hcrun.<hash>/ for another.
+	for f in "$ROOT/$P"-* "$CGROOT"/hcrun*/"$P"-*; do
 		[ -e "$f" ] && echo "left: $f"
 	done
 	for f in /proc/[0-9]*/cmdline; do
