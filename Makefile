@@ -138,7 +138,8 @@ run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTA
 	$(SELFTESTS) all
 	$(SAN_BEFORE) $(SUITE_ENV) scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list) $(SAN_AFTER)
 
-run_unit_tests: $(LIBA) $(HCRUN) unit_tests
+# roots_test and oci_kit_test run this build's hcrun, roots_test on its rootfs.
+run_unit_tests: $(LIBA) $(HCRUN) $(ROOTFS_STAMP) unit_tests
 	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS)
 
 check-suite: all ## run the channel tests against every mutant driver: each must be caught
