@@ -28,8 +28,8 @@ static const char gc_usage[] =
 	"Repair the state after crashes: roll back interrupted creates, record the\n"
 	"exit of containers whose monitor died, remove this state root's memory\n"
 	"cgroups that no container owns (another root's are never touched). Prints\n"
-	"one line per action; exits 0 when all is consistent,\n"
-	"125 when something was left for a person to look at.\n"
+	"one line per action; exits 0 when all is consistent, 125 when something\n"
+	"was left for a person to look at.\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help  print this help\n";
