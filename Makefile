@@ -23,7 +23,12 @@ DESTDIR ?=
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iref
+# -Iref/include: the library's one public header. Its private headers
+# (ref/lib/*.h) are on no include path but the library's own.
+CFLAGS += -std=gnu11 $(WARN) $(SAN_FLAGS) -D_GNU_SOURCE -Iref/include
+# Every object's header dependencies, written beside it (-MMD) with a phony
+# target per header (-MP) so that a removed header does not break the build.
+DEPFLAGS = -MMD -MP
 LDFLAGS += $(SAN_FLAGS)
 
 PKGS := mount libcap json-c
@@ -43,7 +48,7 @@ KSFT_STAMP := $(KSFT_INC)/kselftest_harness.h
 endif
 TEST_CFLAGS = -isystem $(KSFT_INC)
 
-LIB_SRCS := $(wildcard ref/*.c)
+LIB_SRCS := $(wildcard ref/lib/*.c)
 LIB_OBJS := $(patsubst %.c,$(O)/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst %.c,$(O)/pic/%.o,$(LIB_SRCS))
 HCRUN_SRCS := $(wildcard ref/hcrun/*.c)
@@ -68,13 +73,13 @@ help: ## list the targets
 deps: ## install what the project needs (apt-get; idempotent)
 	scripts/deps.sh
 
-$(O)/obj/%.o: %.c ref/hostchannel.h ref/mountapi.h ref/hcrun/hcrun.h
+$(O)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
-$(O)/pic/%.o: %.c ref/hostchannel.h ref/mountapi.h
+$(O)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -fPIC -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(PKG_CFLAGS) -fPIC -c -o $@ $<
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -90,7 +95,7 @@ $(HCRUN): $(HCRUN_OBJS) $(LIBA)
 # ASan does not link statically.
 $(PROBE): ref/probe/hc-probe.c
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -static -o $@ $<
+	$(CC) -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE $(DEPFLAGS) -MF $@.d -static -o $@ $<
 
 $(ROOTFS_STAMP): $(PROBE) scripts/mkrootfs.sh
 	scripts/mkrootfs.sh $(ROOTFS) $(PROBE)
@@ -99,9 +104,9 @@ $(ROOTFS_STAMP): $(PROBE) scripts/mkrootfs.sh
 $(KSFT_STAMP):
 	scripts/ksft-headers.sh $(KSFT_TARBALL) build/ksft
 
-$(O)/tests/ref/%: ref/tests/%.c $(wildcard ref/tests/*.h) $(LIBA) $(KSFT_STAMP)
+$(O)/tests/ref/%: ref/tests/%.c $(LIBA) $(KSFT_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(TEST_CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d $(TEST_CFLAGS) $(PKG_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(PKG_LIBS)
 
 unit_tests: $(UNIT_BINS)
 
@@ -156,7 +161,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_O := build/fuzz
 FUZZ_TARGETS := spec size path
-FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -D_GNU_SOURCE -Iref \
+FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -D_GNU_SOURCE -Iref/include $(DEPFLAGS) \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := address,undefined
 FUZZ_OBJS := $(FUZZ_O)/obj/spec.o $(FUZZ_O)/obj/error.o $(FUZZ_O)/obj/fuzz/fuzz.o
@@ -166,12 +171,16 @@ FUZZ_BINS := $(addprefix $(FUZZ_O)/fuzz_,$(FUZZ_TARGETS))
 # Made by a pattern rule, so make would delete them after each link.
 .SECONDARY: $(FUZZ_OBJS)
 
-$(FUZZ_O)/obj/%.o: ref/%.c ref/hostchannel.h ref/fuzz/fuzz.h
+$(FUZZ_O)/obj/%.o: ref/lib/%.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
 
-$(FUZZ_O)/fuzz_%: ref/fuzz/fuzz_%.c ref/fuzz/fuzz.h ref/hostchannel.h $(FUZZ_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS)
+$(FUZZ_O)/obj/fuzz/%.o: ref/fuzz/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_O)/fuzz_%: ref/fuzz/fuzz_%.c $(FUZZ_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $@.d -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -191,7 +200,7 @@ install: all ## install libhostchannel, its header, hcrun and hc-probe under $(P
 	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libhostchannel.a
 	install -m 0755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libhostchannel.so.0
 	ln -sf libhostchannel.so.0 $(DESTDIR)$(PREFIX)/lib/libhostchannel.so
-	install -m 0644 ref/hostchannel.h $(DESTDIR)$(PREFIX)/include/hostchannel.h
+	install -m 0644 ref/include/hostchannel.h $(DESTDIR)$(PREFIX)/include/hostchannel.h
 
 uninstall: ## remove exactly what install put there
 	rm -f $(DESTDIR)$(PREFIX)/bin/hcrun $(DESTDIR)$(PREFIX)/libexec/hostchannel/hc-probe \
@@ -199,7 +208,7 @@ uninstall: ## remove exactly what install put there
 	      $(DESTDIR)$(PREFIX)/lib/libhostchannel.so $(DESTDIR)$(PREFIX)/include/hostchannel.h
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/hostchannel
 
-# --- bench (issue 5): chanbench and the report; bench/run.sh does the work.
+# --- bench: chanbench and the report; bench/run.sh does the work.
 # chanbench is static: its container side runs in build/rootfs, which has
 # no libc. PROFILE=smoke|quick|full (quick), PIN=HOST_CPU,CONT_CPU|none.
 CHANBENCH := $(O)/bench/chanbench
@@ -215,7 +224,7 @@ bench: all $(CHANBENCH) ## run the benchmarks, write build/bench/<time>/report.m
 	O=$(O) PROFILE=$(PROFILE) $(if $(PIN),PIN=$(PIN)) bench/run.sh
 # --- end bench
 
-# --- vmtest (issue 6): run_tests inside a qemu VM, Debian's cloud kernel (or
+# --- vmtest: run_tests inside a qemu VM, Debian's cloud kernel (or
 # VM_KERNEL=bzImage), the memory controller on cgroup v2 (VM_CGROUP=v2, the
 # default) or v1 (VM_CGROUP=v1). The same programs as run_tests; the header
 # of scripts/vmtest lists VM_ACCEL, VM_MEM, VM_CPUS, VM_TIMEOUT and the rest.
@@ -237,9 +246,9 @@ validate-all: all ## validate every engine, then reports/conformance.md (tests x
 	scripts/validate-engine --matrix $(VALIDATE_ENGINES)
 # --- end engines
 
-# --- hardening (issue 7): the stress tests at full size, valgrind over hcrun.
-# run_tests runs selftests/stress/ at a CI size; `make stress` at the size of
-# the issue (STRESS_* to change it). `make valgrind` needs valgrind (deps).
+# --- hardening: the stress tests at full size, valgrind over hcrun.
+# run_tests runs selftests/stress/ at a CI size; `make stress` at full size
+# (STRESS_* to change it). `make valgrind` needs valgrind (deps).
 STRESS_CONTAINERS ?= 200
 STRESS_CLIENTS ?= 8
 STRESS_CYCLES ?= 10000
@@ -254,3 +263,7 @@ valgrind: all ## valgrind memcheck over every hcrun verb and its error paths
 
 clean: ## remove build/ (the project's own output, nothing else)
 	scripts/clean.sh build
+
+# Header dependencies of everything compiled above (see DEPFLAGS).
+-include $(PROBE).d $(LIB_OBJS:.o=.d) $(LIB_PIC_OBJS:.o=.d) $(HCRUN_OBJS:.o=.d) $(UNIT_BINS:=.d) \
+	$(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)

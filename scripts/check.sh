@@ -26,7 +26,7 @@ fi
 step "cppcheck"
 mapfile -t srcs < <(git ls-files 'ref/*.c' | grep -v '^ref/tests/')
 if cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,portability,performance \
-	--inline-suppr -D_GNU_SOURCE -I ref "${srcs[@]}"; then
+	--inline-suppr -D_GNU_SOURCE -I ref/include -I ref/lib "${srcs[@]}"; then
 	echo "cppcheck: ${#srcs[@]} files clean"
 else
 	status=1

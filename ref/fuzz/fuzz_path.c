@@ -29,7 +29,7 @@
 
 /*
  * The oracle: split on '/', keep a stack of components, then join. Written
- * as differently from ref/spec.c (which edits the output in place) as the
+ * as differently from ref/lib/spec.c (which edits the output in place) as the
  * rules allow, so that one bug is unlikely to be in both.
  */
 static char *oracle_clean(const char *in)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * What this proves: ref/host.c and ref/attach.c implement section 3 of
+ * What this proves: ref/lib/host.c and ref/lib/attach.c implement section 3 of
  * ../shared/spec/host-channel.md, read back from the kernel, never from what
  * the library says it did.
  *

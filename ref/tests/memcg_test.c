@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * memcg_test: what ref/memcg.c promises, checked against the kernel.
+ * memcg_test: what ref/lib/memcg.c promises, checked against the kernel.
  *
  *  - detect finds the hierarchy that really holds the memory controller
  *    (/proc/cgroups says which: hierarchy 0 is v2, anything else a v1

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * What this proves: hc_open_in_root and hc_mkdir_in_root (ref/resolve.c)
+ * What this proves: hc_open_in_root and hc_mkdir_in_root (ref/lib/resolve.c)
  * treat a directory as "/" whatever the symlinks in it say, and give the
  * same answer with openat2 and with the userspace walk that replaces it
  * where openat2 is missing (Linux < 5.6, valgrind 3.19).

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * What this proves: ref/spec.c implements section 2 of
+ * What this proves: ref/lib/spec.c implements section 2 of
  * ../shared/spec/host-channel.md, the grammar of
  * "<host path>:<container path>[:<rw|ro>[:<size>]]", and nothing looser.
  *
