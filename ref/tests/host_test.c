@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * What this proves: ref/lib/host.c and ref/lib/attach.c implement section 3 of
- * ../shared/spec/host-channel.md, read back from the kernel, never from what
+ * docs/contract.md, read back from the kernel, never from what
  * the library says it did.
  *
  *  - prepare refuses a host path that exists in any form (directory, file,

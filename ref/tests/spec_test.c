@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * What this proves: ref/lib/spec.c implements section 2 of
- * ../shared/spec/host-channel.md, the grammar of
+ * docs/contract.md, the grammar of
  * "<host path>:<container path>[:<rw|ro>[:<size>]]", and nothing looser.
  *
  *  - every valid option parses to exactly the expected spec (every field is
