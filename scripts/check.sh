@@ -43,6 +43,8 @@ else
 	status=1
 fi
 
+step "standalone"; scripts/check-standalone.sh || status=1
+
 step "ASan+UBSan: unit tests"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
