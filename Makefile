@@ -154,9 +154,10 @@ check-suite: all ## run the channel tests against every mutant driver: each must
 check: ## clang-format, cppcheck, shellcheck, and the unit tests under ASan+UBSan
 	scripts/check.sh
 
-# libFuzzer targets for the option grammar (ref/fuzz/): clang only. spec.c and
-# error.c are built again, with the same sanitizers, into build/fuzz/ whatever
-# $(O) is. Each target runs FUZZ_SECONDS on a copy of its seed corpus.
+# libFuzzer targets for the option grammar (ref/fuzz/): clang only. spec.c,
+# error.c and fileio.c are built again, with the same sanitizers, into
+# build/fuzz/ whatever $(O) is. Each target runs FUZZ_SECONDS on a copy of
+# its seed corpus.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_O := build/fuzz
@@ -164,7 +165,8 @@ FUZZ_TARGETS := spec size path
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -D_GNU_SOURCE -Iref/include $(DEPFLAGS) \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := address,undefined
-FUZZ_OBJS := $(FUZZ_O)/obj/spec.o $(FUZZ_O)/obj/error.o $(FUZZ_O)/obj/fuzz/fuzz.o
+FUZZ_OBJS := $(FUZZ_O)/obj/spec.o $(FUZZ_O)/obj/error.o $(FUZZ_O)/obj/fileio.o \
+	$(FUZZ_O)/obj/fuzz/fuzz.o
 FUZZ_BINS := $(addprefix $(FUZZ_O)/fuzz_,$(FUZZ_TARGETS))
 
 .PHONY: fuzz fuzz-smoke fuzz-build

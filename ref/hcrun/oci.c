@@ -94,33 +94,10 @@ int hcrun_oci_json_parse(const char *text, size_t len, const char *what, struct 
 int hcrun_oci_json_read_fd(int fd, const char *what, struct json_object **out, hc_error_t **err)
 {
 	hc_cleanup_free char *buf = NULL;
-	size_t len = 0, cap = 0;
+	size_t len;
 
-	for (;;) {
-		ssize_t n;
-
-		if (len + 1 >= cap) {
-			char *grown;
-
-			if (cap >= OCI_JSON_MAX)
-				return hc_error_set(err, EFBIG, "%s: larger than %d bytes", what,
-						    OCI_JSON_MAX);
-			cap = cap ? cap * 2 : 65536;
-			grown = realloc(buf, cap);
-			if (grown == NULL)
-				return hc_error_sys(err, ENOMEM, "%s", what);
-			buf = grown;
-		}
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return hc_error_sys(err, errno, "read %s", what);
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
+	if (hc_read_fd(fd, OCI_JSON_MAX, what, &buf, &len, err) < 0)
+		return -1;
 	return hcrun_oci_json_parse(buf, len, what, out, err);
 }
 
@@ -133,64 +110,28 @@ int hcrun_oci_json_load(const char *path, struct json_object **out, hc_error_t *
 	return hcrun_oci_json_read_fd(fd, path, out, err);
 }
 
-static int write_all(int fd, const char *text, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, text, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		text += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
- * Replace path atomically: a temp file beside it, fsync, rename. A reader
- * (the engine reading config.json, a teardown reading the state) sees the
- * old file or the new one, whole. mode applies to a new file.
+ * Replace path atomically: a temp file beside it, fsync, rename, fsync of
+ * the directory. A reader (the engine reading config.json, a teardown
+ * reading the state) sees the old file or the new one, whole. mode applies
+ * to a new file.
  */
 int hcrun_oci_json_save(const char *path, struct json_object *obj, mode_t mode, hc_error_t **err)
 {
-	const char *text = json_object_to_json_string_ext(
+	const char *json = json_object_to_json_string_ext(
 		obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	hc_cleanup_free char *text = NULL;
 	char tmp[PATH_MAX];
-	int fd, n;
+	int n;
 
-	if (text == NULL)
+	if (json == NULL || asprintf(&text, "%s\n", json) < 0) {
+		text = NULL;
 		return hc_error_sys(err, ENOMEM, "serialise %s", path);
+	}
 	n = snprintf(tmp, sizeof(tmp), "%s.hc-tmp", path);
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return hc_error_set(err, ENAMETOOLONG, "%s: path too long", path);
-	/* A temp file left by a writer that died is ours to replace. */
-	if (unlink(tmp) < 0 && errno != ENOENT)
-		return hc_error_sys(err, errno, "unlink %s", tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0)
-		return hc_error_sys(err, errno, "create %s", tmp);
-	if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0 || fsync(fd) < 0) {
-		int saved = errno;
-
-		(void)close(fd);
-		(void)unlink(tmp);
-		return hc_error_sys(err, saved, "write %s", tmp);
-	}
-	if (close(fd) < 0) {
-		int saved = errno;
-
-		(void)unlink(tmp);
-		return hc_error_sys(err, saved, "close %s", tmp);
-	}
-	if (rename(tmp, path) < 0) {
-		int saved = errno;
-
-		(void)unlink(tmp);
-		return hc_error_sys(err, saved, "rename %s to %s", tmp, path);
-	}
-	return 0;
+	return hc_replace_file(path, tmp, text, strlen(text), mode, err);
 }
 
 /* ------------------------------------------------------------ the state */

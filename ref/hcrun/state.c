@@ -522,82 +522,31 @@ fail:
 	return NULL;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int hcrun_state_save(const struct hcrun_state *st, hc_error_t **err)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX];
-	hc_cleanup_close int fd = -1;
-	hc_cleanup_close int dfd = -1;
+	char tmp[PATH_MAX], path[PATH_MAX];
+	hc_cleanup_free char *text = NULL;
 	json_object *obj;
-	const char *text;
+	const char *json;
 	int ret = -1;
 
-	if (hcrun_state_path(st->cfg.name, NULL, dir, sizeof(dir), err) < 0 ||
-	    hcrun_state_path(st->cfg.name, HCRUN_STATE_TMP, tmp, sizeof(tmp), err) < 0 ||
+	if (hcrun_state_path(st->cfg.name, HCRUN_STATE_TMP, tmp, sizeof(tmp), err) < 0 ||
 	    hcrun_state_path(st->cfg.name, HCRUN_STATE_FILE, path, sizeof(path), err) < 0)
 		return -1;
 	obj = state_to_json(st);
 	if (obj == NULL)
 		return hc_error_set(err, ENOMEM, "state of %s: cannot build its JSON",
 				    st->cfg.name);
-	text = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
+	json = json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
 							   JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (text == NULL) {
+	if (json == NULL || asprintf(&text, "%s\n", json) < 0) {
+		text = NULL;
 		hc_error_set(err, ENOMEM, "state of %s: cannot print its JSON", st->cfg.name);
 		goto out;
 	}
 	/* The temp file has a fixed name: only the lock holder writes it, and
 	 * a crash leaves a file gc knows by that name. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0) {
-		hc_error_sys(err, errno, "create %s", tmp);
-		goto out;
-	}
-	if (write_all(fd, text, strlen(text)) < 0 || write_all(fd, "\n", 1) < 0) {
-		hc_error_sys(err, errno, "write %s", tmp);
-		goto drop;
-	}
-	/* Data on disk before the rename makes it visible: never an empty file. */
-	if (fsync(fd) < 0) {
-		hc_error_sys(err, errno, "fsync %s", tmp);
-		goto drop;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		hc_error_sys(err, errno, "close %s", tmp);
-		goto drop;
-	}
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		hc_error_sys(err, errno, "rename %s to %s", tmp, path);
-		goto drop;
-	}
-	/* ... and the rename itself on disk. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
-		hc_error_sys(err, errno, "fsync %s", dir);
-		goto out;
-	}
-	ret = 0;
-	goto out;
-drop:
-	if (unlink(tmp) < 0 && errno != ENOENT)
-		hc_error_prefix(err, "(and %s is left behind)", tmp);
+	ret = hc_replace_file(path, tmp, text, strlen(text), 0600, err);
 out:
 	json_object_put(obj);
 	return ret;
@@ -847,45 +796,6 @@ static void state_from_json(struct reader *r, json_object *obj, struct hcrun_sta
 	}
 }
 
-static int read_file(const char *path, char **out, hc_error_t **err)
-{
-	hc_cleanup_close int fd = -1;
-	hc_cleanup_free char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return hc_error_sys(err, errno, "open %s", path);
-	for (;;) {
-		ssize_t n;
-
-		if (cap - len < 4096) {
-			char *grown;
-
-			if (cap >= STATE_MAX)
-				return hc_error_set(err, EFBIG, "%s is too large", path);
-			cap = cap ? cap * 2 : 8192;
-			grown = realloc(buf, cap + 1);
-			if (grown == NULL)
-				return hc_error_sys(err, ENOMEM, "read %s", path);
-			buf = grown;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return hc_error_sys(err, errno, "read %s", path);
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	buf = NULL;
-	return 0;
-}
-
 int hcrun_state_load(const char *name, struct hcrun_state *st, hc_error_t **err)
 {
 	char path[PATH_MAX];
@@ -900,7 +810,7 @@ int hcrun_state_load(const char *name, struct hcrun_state *st, hc_error_t **err)
 	if (hcrun_name_check(name, err) < 0 ||
 	    hcrun_state_path(name, HCRUN_STATE_FILE, path, sizeof(path), err) < 0)
 		return -1;
-	if (read_file(path, &text, err) < 0) {
+	if (hc_read_file(path, O_NOFOLLOW, STATE_MAX, &text, NULL, err) < 0) {
 		if (err != NULL && *err != NULL && (*err)->errnum == ENOENT) {
 			/* Say it in the user's words: the state dir is an
 			 * implementation detail. */

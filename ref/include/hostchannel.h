@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * libhostchannel: the container "host channel", a tmpfs shared by a container
- * and the host (../shared/spec/host-channel.md is the contract).
+ * and the host (docs/contract.md is the contract).
  *
  * Conventions, for every function here:
  *  - 0 on success, -1 on failure with *err set (when err is not NULL);
@@ -47,6 +47,36 @@ void hc_cleanup_errorp(hc_error_t **err);
 #define hc_cleanup_free	 __attribute__((cleanup(hc_cleanup_freep)))
 #define hc_cleanup_close __attribute__((cleanup(hc_cleanup_closep)))
 #define hc_cleanup_error __attribute__((cleanup(hc_cleanup_errorp)))
+
+/* ---------------------------------------------------------- whole files */
+
+/*
+ * Small whole-file I/O that the library, hcrun and the OCI kit share.
+ *
+ * hc_write_all: all of buf to fd, through short writes and EINTR. 0, or -1
+ * with errno set and no error object: the caller names the file.
+ */
+int hc_write_all(int fd, const void *buf, size_t len);
+/*
+ * The whole of fd (hc_read_fd) or of path (hc_read_file, opened with
+ * O_RDONLY | O_CLOEXEC | flags, e.g. O_NOFOLLOW) into *out, NUL-terminated,
+ * to free(); its length in *len when len is not NULL. A file of more than
+ * max bytes fails with EFBIG: it bounds what a corrupt or hostile file
+ * costs. what names the file in messages.
+ */
+int hc_read_fd(int fd, size_t max, const char *what, char **out, size_t *len, hc_error_t **err);
+int hc_read_file(const char *path, int flags, size_t max, char **out, size_t *len,
+		 hc_error_t **err);
+/*
+ * Replace path atomically with buf: write it to tmp (a name beside path,
+ * the caller's, so that its own clean-up knows what a crash leaves), fsync,
+ * rename over path, fsync the directory. A reader sees the old file or the
+ * new one, whole, and after a crash the new one is there once this returned.
+ * An existing tmp is unlinked first, never opened. mode applies to a new
+ * file. On failure path is unchanged and tmp is removed.
+ */
+int hc_replace_file(const char *path, const char *tmp, const void *buf, size_t len, mode_t mode,
+		    hc_error_t **err);
 
 /* ------------------------------------------------------------------- spec */
 

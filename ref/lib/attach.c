@@ -35,7 +35,7 @@ static int resolve_target(int rootfd, const char *rootfs, const char *cpath, hc_
 	while (*rel == '/')
 		rel++;
 	if (*rel == '\0')
-		return hc_error_set(err, 0, "container path \"/\" cannot be a host channel");
+		return hc_error_set(err, EINVAL, "container path \"/\" cannot be a host channel");
 	fd = hc_mkdir_in_root(rootfd, cpath, 0755, err);
 	if (fd < 0)
 		return hc_error_prefix(err, "container path \"%s\" in rootfs \"%s\"", cpath,
@@ -197,11 +197,11 @@ int hc_attach(const struct hc_spec *spec, const char *host_real_path, const char
 	if (spec == NULL || host_real_path == NULL || rootfs == NULL)
 		return hc_error_set(err, EINVAL, "hc_attach: missing argument");
 	if (spec->container_path[0] != '/')
-		return hc_error_set(err, 0, "container path \"%s\" is not absolute",
+		return hc_error_set(err, EINVAL, "container path \"%s\" is not absolute",
 				    spec->container_path);
 	prop = hc_propagation_flags(spec->propagation);
 	if (prop == 0)
-		return hc_error_set(err, 0, "unknown mount propagation %d for \"%s\"",
+		return hc_error_set(err, EINVAL, "unknown mount propagation %d for \"%s\"",
 				    (int)spec->propagation, spec->container_path);
 
 	rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);

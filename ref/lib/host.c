@@ -85,9 +85,9 @@ static int check_tag(const char *tag, hc_error_t **err)
 	const char *p;
 
 	if (tag == NULL || *tag == '\0')
-		return hc_error_set(err, 0, "host channel tag is empty");
+		return hc_error_set(err, EINVAL, "host channel tag is empty");
 	if (strlen(tag) > 255)
-		return hc_error_set(err, 0, "host channel tag \"%s\" is longer than 255 bytes",
+		return hc_error_set(err, EINVAL, "host channel tag \"%s\" is longer than 255 bytes",
 				    tag);
 	for (p = tag; *p != '\0'; p++) {
 		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -115,23 +115,23 @@ static int check_host(const struct hc_host *host, hc_error_t **err)
 	    p[len - 1] == '/' || strstr(p, "//") != NULL || strstr(p, "/./") != NULL ||
 	    strstr(p, "/../") != NULL || strcmp(p + len - 2, "/.") == 0 ||
 	    (len >= 3 && strcmp(p + len - 3, "/..") == 0))
-		return hc_error_set(err, 0,
+		return hc_error_set(err, EINVAL,
 				    "host channel path \"%.*s\" is not a resolved absolute path",
 				    (int)len, p);
 	len = strnlen(host->created_top, sizeof(host->created_top));
 	if (len == sizeof(host->created_top))
-		return hc_error_set(err, 0, "host channel record is corrupt (created_top)");
+		return hc_error_set(err, EINVAL, "host channel record is corrupt (created_top)");
 	/* The token names a temporary directory: hex digits, nothing that walks. */
 	len = strnlen(host->token, sizeof(host->token));
 	if (len != 0 && (len != HC_HOST_TOKEN_LEN ||
 			 strspn(host->token, "0123456789abcdef") != HC_HOST_TOKEN_LEN))
-		return hc_error_set(err, 0, "host channel record is corrupt (token)");
+		return hc_error_set(err, EINVAL, "host channel record is corrupt (token)");
 	/* pending is real_path or one of its ancestors, and never "/". */
 	len = strnlen(host->pending, sizeof(host->pending));
 	if (len == sizeof(host->pending) ||
 	    (len != 0 &&
 	     (len < 2 || strncmp(p, host->pending, len) != 0 || (p[len] != '\0' && p[len] != '/'))))
-		return hc_error_set(err, 0, "host channel record is corrupt (pending)");
+		return hc_error_set(err, EINVAL, "host channel record is corrupt (pending)");
 	return 0;
 }
 
@@ -494,11 +494,11 @@ int hc_host_prepare_journal(const char *host_path, struct hc_host *host, hc_host
 		return hc_error_set(err, EINVAL, "hc_host_prepare: no host record");
 	memset(host, 0, sizeof(*host));
 	if (host_path == NULL)
-		return hc_error_set(err, 0, "host path missing");
+		return hc_error_set(err, EINVAL, "host path missing");
 	if (hc_path_clean(host_path, clean, sizeof(clean), err) < 0)
 		return hc_error_prefix(err, "invalid host path");
 	if (strcmp(clean, "/") == 0)
-		return hc_error_set(err, 0, "host path \"/\" cannot be a host channel");
+		return hc_error_set(err, EINVAL, "host path \"/\" cannot be a host channel");
 
 	if (lstat(clean, &st) == 0)
 		return hc_error_set(err, EEXIST,
@@ -825,7 +825,8 @@ int hc_host_mount(const struct hc_host *host, uint64_t size, const char *tag, bo
 	path = host->real_path;
 	/* tmpfs reads size=0 as "no limit". */
 	if (size == 0)
-		return hc_error_set(err, 0, "host channel at \"%s\": size 0 is not a size", path);
+		return hc_error_set(err, EINVAL, "host channel at \"%s\": size 0 is not a size",
+				    path);
 
 	parent_of(path, parent, sizeof(parent));
 	parentfd = open_nofollow(parent, bad, sizeof(bad));

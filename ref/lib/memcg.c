@@ -74,42 +74,11 @@ static int path_join(char *out, size_t len, hc_error_t **err, const char *dir, c
 	return 0;
 }
 
-/* The whole of a (small, kernel-generated) file, NUL-terminated. */
-static int read_text(const char *path, char **out, hc_error_t **err)
-{
-	hc_cleanup_close int fd = -1;
-	hc_cleanup_free char *buf = NULL;
-	size_t cap = 0, used = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return hc_error_sys(err, errno, "open %s", path);
-	for (;;) {
-		ssize_t n;
-
-		if (cap - used < 1024) {
-			char *bigger;
-
-			cap = cap ? cap * 2 : 4096;
-			bigger = realloc(buf, cap);
-			if (bigger == NULL)
-				return hc_error_sys(err, ENOMEM, "read %s", path);
-			buf = bigger;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return hc_error_sys(err, errno, "read %s", path);
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	buf[used] = '\0';
-	*out = buf;
-	buf = NULL;
-	return 0;
-}
+/*
+ * Kernel-generated cgroup files are small; cgroup.procs of a busy cgroup is
+ * the largest, a few bytes a process.
+ */
+#define CGROUP_FILE_MAX (16u << 20)
 
 /*
  * Control files take one value per write(2); a short write would mean the
@@ -159,7 +128,7 @@ static int read_u64_file(const char *path, bool max_is_unlimited, uint64_t *valu
 	hc_cleanup_free char *text = NULL;
 	size_t len;
 
-	if (read_text(path, &text, err) < 0)
+	if (hc_read_file(path, 0, CGROUP_FILE_MAX, &text, NULL, err) < 0)
 		return -1;
 	len = strcspn(text, "\n");
 	if (max_is_unlimited && len == 3 && strncmp(text, "max", 3) == 0) {
@@ -183,7 +152,7 @@ static int read_key_file(const char *path, const char *key, uint64_t *value, hc_
 	size_t keylen = strlen(key);
 	const char *line;
 
-	if (read_text(path, &text, err) < 0)
+	if (hc_read_file(path, 0, CGROUP_FILE_MAX, &text, NULL, err) < 0)
 		return -1;
 	for (line = text; *line != '\0';) {
 		const char *eol = strchrnul(line, '\n');
@@ -226,7 +195,7 @@ static bool offers_memory_v2(const char *mountpoint)
 
 	if (path_join(path, sizeof(path), &ignored, mountpoint, "cgroup.controllers") < 0)
 		return false;
-	if (read_text(path, &text, &ignored) < 0)
+	if (hc_read_file(path, 0, CGROUP_FILE_MAX, &text, NULL, &ignored) < 0)
 		return false;
 	return has_word(text, "memory");
 }
@@ -257,7 +226,7 @@ static int wanted_version(enum hc_cgroup_version *want, hc_error_t **err)
 	else if (strcmp(env, "2") == 0)
 		*want = HC_CGROUP_V2;
 	else
-		return hc_error_set(err, 0, "HC_CGROUP_VERSION=\"%s\": expected 1 or 2", env);
+		return hc_error_set(err, EINVAL, "HC_CGROUP_VERSION=\"%s\": expected 1 or 2", env);
 	return 0;
 }
 
@@ -373,13 +342,13 @@ int hc_memcg_detect(enum hc_cgroup_version *version, char *root, size_t len, hc_
 static int check_component(const char *what, const char *name, hc_error_t **err)
 {
 	if (name == NULL || name[0] == '\0')
-		return hc_error_set(err, 0, "cgroup %s name is empty", what);
+		return hc_error_set(err, EINVAL, "cgroup %s name is empty", what);
 	if (strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-		return hc_error_set(err, 0, "cgroup %s name \"%s\" must be one path component",
+		return hc_error_set(err, EINVAL, "cgroup %s name \"%s\" must be one path component",
 				    what, name);
 	if (strlen(name) > NAME_MAX)
-		return hc_error_set(err, 0, "cgroup %s name \"%s\" is longer than %d bytes", what,
-				    name, NAME_MAX);
+		return hc_error_set(err, EINVAL, "cgroup %s name \"%s\" is longer than %d bytes",
+				    what, name, NAME_MAX);
 	return 0;
 }
 
@@ -395,7 +364,7 @@ static int enable_memory_v2(const char *dir, hc_error_t **err)
 
 	if (path_join(path, sizeof(path), err, dir, "cgroup.subtree_control") < 0)
 		return -1;
-	if (read_text(path, &text, err) < 0)
+	if (hc_read_file(path, 0, CGROUP_FILE_MAX, &text, NULL, err) < 0)
 		return -1;
 	if (has_word(text, "memory"))
 		return 0;
@@ -450,7 +419,7 @@ static int list_procs(const char *dir, char **pids, hc_error_t **err)
 
 	if (path_join(path, sizeof(path), err, dir, "cgroup.procs") < 0)
 		return -1;
-	if (read_text(path, &text, err) < 0)
+	if (hc_read_file(path, 0, CGROUP_FILE_MAX, &text, NULL, err) < 0)
 		return -1;
 	for (char *p = text; *p != '\0'; p++) {
 		if (*p == '\n')
@@ -535,9 +504,10 @@ fail:
 static int check_cg(const struct hc_memcg *cg, hc_error_t **err)
 {
 	if (cg == NULL || (cg->version != HC_CGROUP_V1 && cg->version != HC_CGROUP_V2))
-		return hc_error_set(err, 0, "memory cgroup has no valid cgroup version");
+		return hc_error_set(err, EINVAL, "memory cgroup has no valid cgroup version");
 	if (cg->path[0] != '/')
-		return hc_error_set(err, 0, "memory cgroup path \"%s\" is not absolute", cg->path);
+		return hc_error_set(err, EINVAL, "memory cgroup path \"%s\" is not absolute",
+				    cg->path);
 	return 0;
 }
 
@@ -569,7 +539,7 @@ int hc_memcg_attach(const struct hc_memcg *cg, pid_t pid, hc_error_t **err)
 	if (check_cg(cg, err) < 0)
 		return -1;
 	if (pid <= 0)
-		return hc_error_set(err, 0, "cannot move pid %d into a cgroup", (int)pid);
+		return hc_error_set(err, EINVAL, "cannot move pid %d into a cgroup", (int)pid);
 	if (path_join(path, sizeof(path), err, cg->path, "cgroup.procs") < 0)
 		return -1;
 	snprintf(value, sizeof(value), "%d", (int)pid);

@@ -77,33 +77,9 @@ unsigned long hc_propagation_flags(enum hc_propagation prop)
 
 /* ------------------------------------------------------------ limits */
 
-static int read_small_file(const char *path, char *buf, size_t len, hc_error_t **err)
-{
-	hc_cleanup_close int fd = -1;
-	size_t got = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return hc_error_sys(err, errno, "cannot open %s", path);
-	while (got < len - 1) {
-		ssize_t n = read(fd, buf + got, len - 1 - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return hc_error_sys(err, errno, "cannot read %s", path);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	return 0;
-}
-
 int hc_limits_from_system(struct hc_limits *limits, hc_error_t **err)
 {
-	/* MemTotal is the first line; the buffer only has to reach it. */
-	char buf[4096];
+	hc_cleanup_free char *buf = NULL;
 	unsigned long long kib;
 	const char *line;
 	char *end;
@@ -113,7 +89,7 @@ int hc_limits_from_system(struct hc_limits *limits, hc_error_t **err)
 	page = sysconf(_SC_PAGESIZE);
 	if (page <= 0)
 		return hc_error_sys(err, errno ? errno : EINVAL, "cannot get the page size");
-	if (read_small_file("/proc/meminfo", buf, sizeof(buf), err) < 0)
+	if (hc_read_file("/proc/meminfo", 0, 1u << 20, &buf, NULL, err) < 0)
 		return -1;
 
 	for (line = buf; strncmp(line, "MemTotal:", 9) != 0; line++) {
