@@ -17,6 +17,7 @@
 #define CHANBENCH_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,7 +27,6 @@
 
 enum role { HOST = 0, CONT = 1 };
 enum dir { C2H = 0, H2C = 1 };
-enum transport { T_RING, T_FIFO, T_UNIX, T_TCP, T_FILE, T_MEMCPY, T_COUNT };
 enum waitmode { W_SPIN, W_FUTEX, W_ADAPTIVE, W_NONE, W_COUNT };
 enum op { OP_THRU = 1, OP_VERIFY, OP_LAT, OP_FILE, OP_IDLE, OP_QUIT };
 
@@ -36,7 +36,7 @@ enum op { OP_THRU = 1, OP_VERIFY, OP_LAT, OP_FILE, OP_IDLE, OP_QUIT };
 
 struct cmd {
 	uint32_t op;
-	uint32_t transport;
+	uint32_t transport; /* index into transports[] */
 	uint32_t dir;
 	uint32_t wait;
 	uint64_t msg;	/* payload bytes per message (file: bytes per write) */
@@ -79,40 +79,11 @@ struct ctl {
 	char errmsg[256];
 };
 
-/* The ring's control page; data follows at RING_DATA_OFF. Each index on its
- * own cache line so that producer and consumer do not share a line they both
- * write. The indices are 32-bit, free-running, and the futex words. */
-#define CACHELINE     64
-#define RING_DATA_OFF 4096
-struct ring_hdr {
-	_Atomic uint32_t tail; /* written by the producer */
-	uint8_t pad0[CACHELINE - 4];
-	_Atomic uint32_t head; /* written by the consumer */
-	uint8_t pad1[CACHELINE - 4];
-	_Atomic uint32_t cons_waiting; /* the consumer sleeps on tail */
-	uint8_t pad2[CACHELINE - 4];
-	_Atomic uint32_t prod_waiting; /* the producer sleeps on head */
-	uint8_t pad3[CACHELINE - 4];
-	uint32_t size;
-};
-
-/* One end of a transport: a ring (mapped) or a file descriptor. */
-struct ring {
-	struct ring_hdr *h;
-	uint8_t *data;
-	size_t maplen;
-	uint32_t size, mask;
-	uint32_t pos;	/* my index (tail for a producer, head for a consumer) */
-	uint32_t other; /* last seen value of the other side's index */
-	uint32_t unpub; /* bytes moved since the index was last published */
-	uint32_t chunk;
-	int wait;
-	uint64_t spin_ns;
-};
-
-struct ep {
-	int fd; /* -1 when this end is a ring */
-	struct ring r;
+/* The ends of one command's transport, as this side holds them. */
+struct ends {
+	int tx, rx; /* descriptors: -1, or the same one for a socket */
+	int lfd;    /* host: a listening socket, or -1 */
+	void *priv; /* what else the transport keeps (the ring: its mappings) */
 };
 
 struct ctx {
@@ -125,6 +96,44 @@ struct ctx {
 	uint64_t *lat; /* host: one round trip per iteration, ns */
 	size_t nlat;
 };
+
+/*
+ * A transport: one row of transports[] (transports.c), defined in its own
+ * file, t_NAME.c. The plan (main.c) measures each row with what it has:
+ *   send, recv   messages: verify, throughput and latency, both ways
+ *   file         whole files, written then read (OP_FILE)
+ *   ceiling      one thread on the host alone, no peer: the memcpy ceiling
+ * Both sides call the hooks with the same command, except those marked host.
+ */
+struct transport {
+	const char *name;      /* in --only, in the JSON and in the table */
+	const uint32_t *waits; /* wait modes to measure, in this order; none: W_NONE */
+	uint32_t nwaits;
+	/* cmd.ring is its size (and cmd.chunk applies): the main series runs
+	 * at the profile's size, then a sweep over sizes in sweep_wait. */
+	bool sized;
+	uint32_t sweep_wait;
+	bool idle;	/* worth measuring what a waiting consumer burns */
+	bool needs_tcp; /* only with --tcp ADDR:PORT */
+
+	/* host, before either side opens: make what lives in the channel */
+	void (*make)(struct ctx *cx, const struct cmd *c, struct ends *e);
+	void (*open)(struct ctx *cx, const struct cmd *c, struct ends *e);
+	void (*send)(struct ctx *cx, struct ends *e, const void *buf, size_t n);
+	void (*recv)(struct ctx *cx, struct ends *e, void *buf, size_t n);
+	void (*close)(struct ctx *cx, const struct cmd *c, struct ends *e);
+	/* host, once both sides have closed: remove what make made */
+	void (*remove)(struct ctx *cx, const struct cmd *c, struct ends *e);
+
+	void (*file)(struct ctx *cx, const struct cmd *c);
+	/* count copies of msg bytes, reps times; (bytes, ns) per repetition */
+	void (*ceiling)(struct ctx *cx, uint64_t msg, uint64_t count, uint32_t reps,
+			uint64_t *pairs);
+};
+
+/* transports.c */
+extern const struct transport *const transports[];
+extern const size_t ntransports;
 
 /* ctl.c */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -142,27 +151,18 @@ uint64_t checksum(uint64_t sum, const uint8_t *buf, size_t len);
 char *chan_path(const struct ctx *cx, char *buf, size_t len, const char *kind, uint32_t id,
 		char sub);
 
-/* ring.c */
-void ring_create(const char *path, uint32_t size);
-void ring_open(struct ring *r, const char *path, int wait, uint32_t chunk, uint64_t spin_ns);
-void ring_close(struct ring *r);
-void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, int publish);
-void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n);
-void ring_wait_data(struct ctx *cx, struct ring *r);
-
-/* stream.c */
+/* stream.c: transports through a descriptor */
 void write_all(int fd, const void *buf, size_t n);
 void read_all(int fd, void *buf, size_t n);
-int unix_listen(const char *path);
-int unix_connect(const char *path);
-int tcp_listen(uint32_t addr, uint16_t port);
-int tcp_accept(int lfd);
-int tcp_connect(uint32_t addr, uint16_t port);
-void file_test(struct ctx *cx, const struct cmd *c);
+void fd_send(struct ctx *cx, struct ends *e, const void *buf, size_t n);
+void fd_recv(struct ctx *cx, struct ends *e, void *buf, size_t n);
+void fd_close(struct ctx *cx, const struct cmd *c, struct ends *e);
 
 /* tests.c */
 void run_cmd(struct ctx *cx, const struct cmd *c);
-extern const char *const transport_name[T_COUNT];
+int chan_used(const struct cmd *c, int i);
+int chan_sends(const struct ctx *cx, int i);
+void chan_remove(struct ctx *cx, const struct cmd *c, const char *kind);
 extern const char *const wait_name[W_COUNT];
 
 #endif

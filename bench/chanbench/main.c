@@ -70,7 +70,7 @@ static struct {
 	const char *json_path;
 	FILE *json;
 	const char *label;
-	unsigned only; /* bit per transport; 0: all */
+	uint64_t only; /* bit per transports[] index; 0: all */
 	int host_cpu, cont_cpu;
 	uint32_t tcp_addr;
 	uint16_t tcp_port;
@@ -83,6 +83,8 @@ static struct {
 
 static void usage(FILE *f)
 {
+	size_t i;
+
 	fprintf(f, "Usage: chanbench --side host --dir HOST_PATH [OPTIONS]\n"
 		   "       chanbench --side container --dir CONTAINER_PATH\n"
 		   "\n"
@@ -96,7 +98,10 @@ static void usage(FILE *f)
 		   "  --json FILE                 JSON lines, one record per figure\n"
 		   "  --pin HOST_CPU,CONT_CPU     pin the two sides to these CPUs\n"
 		   "  --tcp ADDR:PORT             the host end of the veth (no TCP without)\n"
-		   "  --only LIST                 transports: ring,fifo,unix,tcp,file,memcpy\n"
+		   "  --only LIST                 transports: ");
+	for (i = 0; i < ntransports; i++)
+		fprintf(f, "%s%s", i ? "," : "", transports[i]->name);
+	fprintf(f, "\n"
 		   "  --label TEXT                copied into every record (e.g. tmpfs options)\n"
 		   "  --spin-us N                 adaptive wait: spin N us, then sleep (50)\n"
 		   "  --chunk BYTES               ring: publish at least every BYTES (65536)\n"
@@ -205,9 +210,10 @@ static const char *dname(uint32_t d)
 	return d == C2H ? "c2h" : "h2c";
 }
 
-static void do_verify(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t msg,
-		      uint64_t ring)
+static void do_verify(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t msg)
 {
+	const char *name = transports[t]->name;
+	uint64_t ring = opt.p->ring;
 	struct cmd c = {
 		.op = OP_VERIFY, .transport = t, .dir = d, .wait = w, .msg = msg, .ring = ring};
 	const struct result *rp, *rc;
@@ -223,7 +229,7 @@ static void do_verify(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64
 	rc = &cx->ctl->res[!prod];
 	ok = rp->sum == rc->sum && rc->bad == 0;
 	opt.failures += !ok;
-	json_head("verify", transport_name[t], dname(d), wait_name[w]);
+	json_head("verify", name, dname(d), wait_name[w]);
 	fprintf(opt.json,
 		",\"msg\":%llu,\"ring\":%llu,\"bytes\":%llu,\"sum_sent\":\"%016llx\","
 		"\"sum_received\":\"%016llx\",\"bad_bytes\":%llu,\"ok\":%s}\n",
@@ -233,14 +239,14 @@ static void do_verify(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64
 	if (!ok)
 		printf("VERIFY FAILED %-6s %s %-8s msg %s: sent %016llx received %016llx, %llu bad "
 		       "bytes\n",
-		       transport_name[t], dname(d), wait_name[w], human(msg, m),
-		       (unsigned long long)rp->sum, (unsigned long long)rc->sum,
-		       (unsigned long long)rc->bad);
+		       name, dname(d), wait_name[w], human(msg, m), (unsigned long long)rp->sum,
+		       (unsigned long long)rc->sum, (unsigned long long)rc->bad);
 }
 
 static void do_thru(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t msg, uint64_t ring,
 		    const char *series)
 {
+	const struct transport *tp = transports[t];
 	struct cmd c = {
 		.op = OP_THRU, .transport = t, .dir = d, .wait = w, .msg = msg, .ring = ring};
 	uint64_t pairs[2 * MAXREP];
@@ -264,25 +270,31 @@ static void do_thru(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t
 	opt.failures += seq_err != 0;
 	med = median_mbps(pairs, c.reps, &mn, &mx);
 	ceil = opt.ceiling[log2u(msg)];
-	json_head("throughput", transport_name[t], dname(d), wait_name[w]);
+	json_head("throughput", tp->name, dname(d), wait_name[w]);
 	fprintf(opt.json,
 		",\"series\":\"%s\",\"msg\":%llu,\"ring\":%llu,\"chunk\":%llu,\"count\":%llu,"
 		"\"reps\":%u,\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,"
 		"\"ratio_to_memcpy\":%.3f,\"seq_errors\":%llu}\n",
 		series, (unsigned long long)msg, (unsigned long long)ring,
-		(unsigned long long)(t == T_RING ? opt.chunk : 0), (unsigned long long)c.count,
+		(unsigned long long)(tp->sized ? opt.chunk : 0), (unsigned long long)c.count,
 		c.reps, med, mn, mx, ceil > 0 ? med / ceil : 0, (unsigned long long)seq_err);
 	printf("%-6s %s %-8s msg %5s ring %4s  %9.1f MB/s  (min %9.1f max %9.1f)  %5.3fx "
 	       "memcpy%s\n",
-	       transport_name[t], dname(d), wait_name[w], human(msg, m),
-	       t == T_RING ? human(ring, r) : "-", med, mn, mx, ceil > 0 ? med / ceil : 0,
-	       seq_err ? "  SEQUENCE ERRORS" : "");
+	       tp->name, dname(d), wait_name[w], human(msg, m), tp->sized ? human(ring, r) : "-",
+	       med, mn, mx, ceil > 0 ? med / ceil : 0, seq_err ? "  SEQUENCE ERRORS" : "");
 	fflush(stdout);
 }
 
-static void do_file(struct ctx *cx, uint32_t d, uint64_t bs)
+/* The main series: a transport with a size of its own at the profile's. */
+static void do_thru_main(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t msg)
 {
-	struct cmd c = {.op = OP_FILE, .transport = T_FILE, .dir = d, .wait = W_NONE, .msg = bs};
+	do_thru(cx, t, d, w, msg, transports[t]->sized ? opt.p->ring : 0, "main");
+}
+
+static void do_file(struct ctx *cx, uint32_t t, uint32_t d, uint64_t bs)
+{
+	struct cmd c = {.op = OP_FILE, .transport = t, .dir = d, .wait = W_NONE, .msg = bs};
+	const char *name = transports[t]->name;
 	static const char *const phase[3] = {"first", "rewrite", "read"};
 	const struct result *rp, *rc;
 	int prod = d == C2H ? CONT : HOST;
@@ -300,7 +312,7 @@ static void do_file(struct ctx *cx, uint32_t d, uint64_t bs)
 	rc = &cx->ctl->res[!prod];
 	ok = rp->sum == rc->sum && rc->bad == 0;
 	opt.failures += !ok || rc->seq_err;
-	json_head("verify", "file", dname(d), "-");
+	json_head("verify", name, dname(d), "-");
 	fprintf(opt.json,
 		",\"msg\":%llu,\"bytes\":%llu,\"sum_sent\":\"%016llx\",\"sum_received\":\"%"
 		"016llx\","
@@ -323,7 +335,7 @@ static void do_file(struct ctx *cx, uint32_t d, uint64_t bs)
 		/* What a small write costs is the system call, not the
 		 * bytes: the time per call says so directly. */
 		ns_per_call = med > 0 ? (double)bs * 1e3 / med : 0;
-		json_head("throughput", "file", dname(d), "-");
+		json_head("throughput", name, dname(d), "-");
 		fprintf(opt.json,
 			",\"series\":\"file\",\"phase\":\"%s\",\"msg\":%llu,\"count\":%llu,"
 			"\"reps\":%u,\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,"
@@ -333,9 +345,9 @@ static void do_file(struct ctx *cx, uint32_t d, uint64_t bs)
 			phase[k], (unsigned long long)bs, (unsigned long long)c.count, c.reps, med,
 			mn, mx, ceil > 0 ? med / ceil : 0, (double)MiB / (double)bs, ns_per_call,
 			(unsigned long long)rc->seq_err);
-		printf("file   %s %-8s bs  %5s            %9.1f MB/s  (min %9.1f max %9.1f)  %7.0f "
+		printf("%-6s %s %-8s bs  %5s            %9.1f MB/s  (min %9.1f max %9.1f)  %7.0f "
 		       "ns/call%s\n",
-		       dname(d), phase[k], human(bs, m), med, mn, mx, ns_per_call,
+		       name, dname(d), phase[k], human(bs, m), med, mn, mx, ns_per_call,
 		       ok ? "" : "  CHECKSUM MISMATCH");
 	}
 	fflush(stdout);
@@ -360,7 +372,7 @@ static void do_lat(struct ctx *cx, uint32_t t, uint32_t w, uint64_t msg)
 	p99 = cx->lat[n * 99 / 100];
 	p999 = cx->lat[n * 999 / 1000];
 	opt.failures += cx->ctl->res[HOST].seq_err != 0;
-	json_head("latency", transport_name[t], "rtt", wait_name[w]);
+	json_head("latency", transports[t]->name, "rtt", wait_name[w]);
 	fprintf(opt.json,
 		",\"msg\":%llu,\"iters\":%llu,\"min_ns\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,"
 		"\"p999_ns\":%llu,\"max_ns\":%llu,\"seq_errors\":%llu}\n",
@@ -368,15 +380,15 @@ static void do_lat(struct ctx *cx, uint32_t t, uint32_t w, uint64_t msg)
 		(unsigned long long)p50, (unsigned long long)p99, (unsigned long long)p999,
 		(unsigned long long)cx->lat[n - 1], (unsigned long long)cx->ctl->res[HOST].seq_err);
 	printf("%-6s rtt %-8s msg %5s  p50 %8.2f us  p99 %8.2f us  p99.9 %8.2f us  min %7.2f\n",
-	       transport_name[t], wait_name[w], human(msg, m), (double)p50 / 1e3, (double)p99 / 1e3,
-	       (double)p999 / 1e3, (double)cx->lat[0] / 1e3);
+	       transports[t]->name, wait_name[w], human(msg, m), (double)p50 / 1e3,
+	       (double)p99 / 1e3, (double)p999 / 1e3, (double)cx->lat[0] / 1e3);
 	fflush(stdout);
 }
 
-static void do_idle(struct ctx *cx, uint32_t w)
+static void do_idle(struct ctx *cx, uint32_t t, uint32_t w)
 {
 	struct cmd c = {.op = OP_IDLE,
-			.transport = T_RING,
+			.transport = t,
 			.dir = C2H,
 			.wait = w,
 			.msg = 64,
@@ -389,112 +401,138 @@ static void do_idle(struct ctx *cx, uint32_t w)
 	post(cx, &c);
 	r = &cx->ctl->res[HOST];
 	frac = r->wall_ns ? (double)r->cpu_ns / (double)r->wall_ns : 0;
-	json_head("idle", "ring", "c2h", wait_name[w]);
+	json_head("idle", transports[t]->name, "c2h", wait_name[w]);
 	fprintf(opt.json, ",\"wait_ns\":%llu,\"cpu_ns\":%llu,\"cpu_fraction\":%.4f}\n",
 		(unsigned long long)r->wall_ns, (unsigned long long)r->cpu_ns, frac);
-	printf("ring   idle %-8s waited %7.1f ms, CPU %7.2f ms: %5.1f%% of a CPU\n", wait_name[w],
-	       (double)r->wall_ns / 1e6, (double)r->cpu_ns / 1e6, 100 * frac);
+	printf("%-6s idle %-8s waited %7.1f ms, CPU %7.2f ms: %5.1f%% of a CPU\n",
+	       transports[t]->name, wait_name[w], (double)r->wall_ns / 1e6, (double)r->cpu_ns / 1e6,
+	       100 * frac);
 }
 
-/* The ceiling: one thread copying the same sizes between the same buffers
- * the transports use. Each transport copies at least once per byte. */
-static void do_memcpy(struct ctx *cx, uint64_t msg)
+/* The ceiling (t_memcpy.c), at one size. */
+static void do_ceiling(struct ctx *cx, uint32_t t, uint64_t msg)
 {
+	const char *name = transports[t]->name;
 	uint64_t pairs[2 * MAXREP];
-	uint64_t i, n = count_for(msg, opt.p->total);
+	uint64_t n = count_for(msg, opt.p->total);
 	double med, mn, mx;
-	uint32_t rep;
 	char m[32];
 
-	for (rep = 0; rep < opt.p->reps; rep++) {
-		uint64_t t0 = now_ns();
-
-		for (i = 0; i < n; i++) {
-			memcpy(cx->rbuf, cx->sbuf, msg);
-			/* Keeps the compiler from dropping repeated copies. */
-			__asm__ volatile("" ::: "memory");
-		}
-		pairs[2 * rep] = msg * n;
-		pairs[2 * rep + 1] = now_ns() - t0;
-	}
+	transports[t]->ceiling(cx, msg, n, opt.p->reps, pairs);
 	med = median_mbps(pairs, opt.p->reps, &mn, &mx);
 	opt.ceiling[log2u(msg)] = med;
-	json_head("throughput", "memcpy", "-", "-");
+	json_head("throughput", name, "-", "-");
 	fprintf(opt.json,
 		",\"series\":\"ceiling\",\"msg\":%llu,\"count\":%llu,\"reps\":%u,"
 		"\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,\"ratio_to_memcpy\":1}\n",
 		(unsigned long long)msg, (unsigned long long)n, opt.p->reps, med, mn, mx);
-	printf("memcpy         msg %5s            %9.1f MB/s  (min %9.1f max %9.1f)\n",
+	printf("%-6s         msg %5s            %9.1f MB/s  (min %9.1f max %9.1f)\n", name,
 	       human(msg, m), med, mn, mx);
 }
 
 static int want(uint32_t t)
 {
-	if (t == T_TCP && !opt.tcp_port)
+	if (transports[t]->needs_tcp && !opt.tcp_port)
 		return 0;
-	return !opt.only || (opt.only & (1u << t));
+	return !opt.only || (opt.only & (1ull << t));
 }
 
+/* A transport without wait modes is measured once, with W_NONE. */
+static uint32_t nwaits(const struct transport *tp)
+{
+	return tp->nwaits ? tp->nwaits : 1;
+}
+
+static uint32_t wait_at(const struct transport *tp, uint32_t k)
+{
+	return tp->nwaits ? tp->waits[k] : W_NONE;
+}
+
+/* Whether this run measures the transport's messages at all. */
+static int messages(uint32_t t)
+{
+	return transports[t]->send && want(t);
+}
+
+/* One pass (verify, throughput) per message size, both ways, in each of
+ * the transport's wait modes. */
+static void each_message(struct ctx *cx, uint32_t t,
+			 void (*pass)(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w,
+				      uint64_t msg))
+{
+	const struct transport *tp = transports[t];
+	const uint64_t *m;
+	uint32_t d, k;
+
+	for (d = C2H; d <= H2C; d++)
+		for (k = 0; k < nwaits(tp); k++)
+			for (m = opt.p->msgs; *m; m++)
+				pass(cx, t, d, wait_at(tp, k), *m);
+}
+
+/*
+ * Each phase goes through the table in order and measures the rows that
+ * have what it needs. The ceiling runs whatever --only says: every ratio
+ * in the records is to it.
+ */
 static void host_plan(struct ctx *cx)
 {
+	static const uint64_t lat_sizes[] = {8, 4096, 0};
 	const struct profile *p = opt.p;
+	const struct transport *tp;
 	const uint64_t *m, *r;
-	uint32_t t, d, w;
+	uint32_t t, d, k;
 
 	/* The ceiling first, for every size anything below uses. */
-	if (want(T_MEMCPY) || want(T_RING) || want(T_FILE)) {
+	for (t = 0; t < ntransports; t++) {
+		if (!transports[t]->ceiling)
+			continue;
 		for (m = p->msgs; *m; m++)
-			do_memcpy(cx, *m);
+			do_ceiling(cx, t, *m);
 		for (m = p->files; *m; m++)
 			if (opt.ceiling[log2u(*m)] == 0)
-				do_memcpy(cx, *m);
+				do_ceiling(cx, t, *m);
 	}
 
 	/* Correctness before speed: every byte, every transport, both ways. */
-	for (t = T_RING; t <= T_TCP; t++) {
-		if (!want(t))
-			continue;
-		for (d = C2H; d <= H2C; d++)
-			for (w = 0; w < (t == T_RING ? 3u : 1u); w++)
-				for (m = p->msgs; *m; m++)
-					do_verify(cx, t, d, t == T_RING ? w : W_NONE, *m, p->ring);
-	}
+	for (t = 0; t < ntransports; t++)
+		if (messages(t))
+			each_message(cx, t, do_verify);
 
-	if (want(T_RING)) {
-		for (d = C2H; d <= H2C; d++)
-			for (w = 0; w < 3; w++)
-				for (m = p->msgs; *m; m++)
-					do_thru(cx, T_RING, d, w, *m, p->ring, "main");
-		for (m = p->sweep_msg; *m; m++)
-			for (r = p->rings; *r; r++)
-				do_thru(cx, T_RING, C2H, W_ADAPTIVE, *m, *r, "ring-size");
-	}
-	for (t = T_FIFO; t <= T_TCP; t++) {
-		if (!want(t))
+	for (t = 0; t < ntransports; t++) {
+		tp = transports[t];
+		if (!messages(t))
 			continue;
-		for (d = C2H; d <= H2C; d++)
-			for (m = p->msgs; *m; m++)
-				do_thru(cx, t, d, W_NONE, *m, 0, "main");
+		each_message(cx, t, do_thru_main);
+		if (tp->sized)
+			for (m = p->sweep_msg; *m; m++)
+				for (r = p->rings; *r; r++)
+					do_thru(cx, t, C2H, tp->sweep_wait, *m, *r, "ring-size");
 	}
-	if (want(T_FILE))
+	for (t = 0; t < ntransports; t++) {
+		if (!transports[t]->file || !want(t))
+			continue;
 		for (d = C2H; d <= H2C; d++)
 			for (m = p->files; *m; m++)
-				do_file(cx, d, *m);
+				do_file(cx, t, d, *m);
+	}
 
 	/* Latency: 8 bytes, and a page. */
-	for (t = T_RING; t <= T_TCP; t++) {
-		static const uint64_t sizes[] = {8, 4096};
-		int s;
-
-		if (!want(t))
+	for (t = 0; t < ntransports; t++) {
+		tp = transports[t];
+		if (!messages(t))
 			continue;
-		for (s = 0; s < 2; s++)
-			for (w = 0; w < (t == T_RING ? 3u : 1u); w++)
-				do_lat(cx, t, t == T_RING ? w : W_NONE, sizes[s]);
+		for (m = lat_sizes; *m; m++)
+			for (k = 0; k < nwaits(tp); k++)
+				do_lat(cx, t, wait_at(tp, k), *m);
 	}
-	if (want(T_RING))
-		for (w = 0; w < 3; w++)
-			do_idle(cx, w);
+	for (t = 0; t < ntransports; t++) {
+		tp = transports[t];
+		if (!tp->idle || !want(t))
+			continue;
+		for (k = 0; k < nwaits(tp); k++)
+			do_idle(cx, t, wait_at(tp, k));
+	}
 }
 
 static uint8_t *buffer(size_t len)
@@ -507,23 +545,26 @@ static uint8_t *buffer(size_t len)
 	return b;
 }
 
-static unsigned parse_only(const char *list)
+static uint64_t parse_only(const char *list)
 {
 	char *copy = strdup(list), *tok, *save = NULL;
-	unsigned bits = 0;
-	int t;
+	uint64_t bits = 0;
+	size_t t;
 
 	if (!copy)
 		die("strdup");
+	errno = 0;
+	if (ntransports > 64)
+		die("--only: more than 64 transports");
 	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		for (t = 0; t < T_COUNT; t++)
-			if (strcmp(tok, transport_name[t]) == 0)
+		for (t = 0; t < ntransports; t++)
+			if (strcmp(tok, transports[t]->name) == 0)
 				break;
-		if (t == T_COUNT) {
+		if (t == ntransports) {
 			errno = 0;
 			die("--only: unknown transport \"%s\"", tok);
 		}
-		bits |= 1u << t;
+		bits |= 1ull << t;
 	}
 	free(copy);
 	return bits;

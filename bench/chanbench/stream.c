@@ -1,19 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The transports that go through the kernel on every message: FIFO and unix
- * stream socket (both created in the channel), TCP over a veth (no channel:
- * the baseline a user would otherwise reach for), and plain files.
+ * What the transports that go through a descriptor share: whole reads and
+ * writes, and the send, recv and close hooks of their rows (t_fifo.c,
+ * t_unix.c, t_tcp.c). Each message is one or more system calls.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <limits.h>
-#include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "chanbench.h"
@@ -56,200 +47,22 @@ void read_all(int fd, void *buf, size_t n)
 	}
 }
 
-static void unix_addr(struct sockaddr_un *sa, const char *path)
+void fd_send(struct ctx *cx, struct ends *e, const void *buf, size_t n)
 {
-	memset(sa, 0, sizeof(*sa));
-	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path)) {
-		errno = ENAMETOOLONG;
-		die("unix socket path %s", path);
-	}
-	strcpy(sa->sun_path, path);
+	write_all(e->tx, buf, n);
 }
 
-int unix_listen(const char *path)
+void fd_recv(struct ctx *cx, struct ends *e, void *buf, size_t n)
 {
-	struct sockaddr_un sa;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		die("socket");
-	unix_addr(&sa, path);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
-		die("bind/listen %s", path);
-	return fd;
+	read_all(e->rx, buf, n);
 }
 
-int unix_connect(const char *path)
+void fd_close(struct ctx *cx, const struct cmd *c, struct ends *e)
 {
-	struct sockaddr_un sa;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		die("socket");
-	unix_addr(&sa, path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("connect %s", path);
-	return fd;
-}
-
-static void tcp_tune(int fd)
-{
-	int one = 1;
-
-	/* Latency is measured message by message: Nagle would hold the
-	 * small ones back for the peer's delayed ACK. */
-	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
-		die("TCP_NODELAY");
-}
-
-int tcp_listen(uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int one = 1;
-
-	if (fd < 0)
-		die("socket");
-	sa.sin_addr.s_addr = addr;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
-		die("SO_REUSEADDR");
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
-		die("bind/listen tcp port %u", port);
-	return fd;
-}
-
-int tcp_accept(int lfd)
-{
-	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-	if (fd < 0)
-		die("accept");
-	tcp_tune(fd);
-	return fd;
-}
-
-int tcp_connect(uint32_t addr, uint16_t port)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		die("socket");
-	sa.sin_addr.s_addr = addr;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("connect tcp port %u", port);
-	tcp_tune(fd);
-	return fd;
-}
-
-/* One pass of writes: bs bytes at a time, sequence number in each block. */
-static uint64_t write_pass(struct ctx *cx, const char *path, int flags, const struct cmd *c,
-			   int verify, uint64_t *t0)
-{
-	uint64_t i, sum = 0, n = c->count;
-	size_t bs = c->msg;
-	int fd = open(path, flags | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		die("open %s", path);
-	*t0 = now_ns();
-	for (i = 0; i < n; i++) {
-		if (verify) {
-			pattern_fill(cx->sbuf, bs, i);
-			sum = checksum(sum, cx->sbuf, bs);
-		} else if (bs >= 8) {
-			memcpy(cx->sbuf, &i, 8);
-		}
-		write_all(fd, cx->sbuf, bs);
-	}
-	close(fd);
-	return sum;
-}
-
-static void read_pass(struct ctx *cx, const char *path, const struct cmd *c, int verify,
-		      struct result *res, uint64_t *t0, uint64_t *t1)
-{
-	uint64_t i, n = c->count;
-	size_t bs = c->msg;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		die("open %s", path);
-	*t0 = now_ns();
-	for (i = 0; i < n; i++) {
-		read_all(fd, cx->rbuf, bs);
-		if (verify) {
-			pattern_fill(cx->vbuf, bs, i);
-			if (memcmp(cx->vbuf, cx->rbuf, bs) != 0) {
-				size_t k;
-
-				for (k = 0; k < bs; k++)
-					res->bad += cx->vbuf[k] != cx->rbuf[k];
-			}
-			res->sum = checksum(res->sum, cx->rbuf, bs);
-		} else if (bs >= 8) {
-			uint64_t seq;
-
-			memcpy(&seq, cx->rbuf, 8);
-			res->seq_err += seq != i;
-		}
-	}
-	*t1 = now_ns();
-	close(fd);
-}
-
-/*
- * The file transport: the producer writes a whole file, then the consumer
- * reads it. The first write allocates the tmpfs pages (and charges them to
- * the writer's memory cgroup); the rewrite finds them in place. The first
- * repetition of the command is the verify pass (every byte compared), the
- * rest are timed.
- */
-void file_test(struct ctx *cx, const struct cmd *c)
-{
-	int prod = c->dir == C2H ? CONT : HOST;
-	struct result *res = &cx->ctl->res[cx->role];
-	char path[PATH_MAX];
-	uint32_t rep;
-
-	chan_path(cx, path, sizeof(path), "file", c->id, 'a');
-	for (rep = 0; rep <= c->reps; rep++) {
-		int verify = rep == 0;
-		uint32_t k = verify ? 0 : rep - 1;
-		uint64_t t0, t1;
-
-		barrier(cx);
-		if (cx->role == prod) {
-			if (unlink(path) < 0 && errno != ENOENT)
-				die("unlink %s", path);
-			errno = 0;
-			uint64_t sum =
-				write_pass(cx, path, O_WRONLY | O_CREAT | O_EXCL, c, verify, &t0);
-
-			t1 = now_ns();
-			if (verify) {
-				res->sum = sum;
-			} else {
-				res->t0[k] = t0;
-				res->t1[k] = t1;
-				write_pass(cx, path, O_WRONLY, c, 0, &t0);
-				res->t2[k] = t0;
-				res->t3[k] = now_ns();
-			}
-		}
-		barrier(cx);
-		if (cx->role != prod) {
-			if (verify) {
-				res->sum = 0;
-				res->bad = 0;
-				read_pass(cx, path, c, 1, res, &t0, &t1);
-			} else {
-				read_pass(cx, path, c, 0, res, &res->t0[k], &res->t1[k]);
-			}
-		}
-	}
-	barrier(cx);
-	if (cx->role == prod && unlink(path) < 0)
-		die("unlink %s", path);
+	if (e->tx >= 0)
+		close(e->tx);
+	if (e->rx >= 0 && e->rx != e->tx)
+		close(e->rx);
+	if (e->lfd >= 0)
+		close(e->lfd);
 }

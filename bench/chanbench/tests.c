@@ -13,160 +13,68 @@
  * Channel 'a' carries host to container, 'b' container to host.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "chanbench.h"
 
-const char *const transport_name[T_COUNT] = {"ring", "fifo", "unix", "tcp", "file", "memcpy"};
 const char *const wait_name[W_COUNT] = {"spin", "futex", "adaptive", "-"};
 
-struct ends {
-	struct ep tx, rx;
-	int lfd;
-	int has_a, has_b;
-};
-
-static const char *kind_of(uint32_t t)
+/* Whether the command uses one-way channel i: 0 is 'a', 1 is 'b'. */
+int chan_used(const struct cmd *c, int i)
 {
-	return t == T_RING ? "ring" : t == T_FIFO ? "fifo" : "unix";
+	return c->op == OP_LAT || c->dir == (i == 0 ? H2C : C2H);
 }
 
-static void ep_init(struct ep *e)
+/* Whether this side is the sending end of channel i. */
+int chan_sends(const struct ctx *cx, int i)
 {
-	memset(e, 0, sizeof(*e));
-	e->fd = -1;
+	return (cx->role == HOST) == (i == 0);
 }
 
-static void send_msg(struct ctx *cx, struct ep *e, const void *buf, size_t n)
-{
-	if (e->fd >= 0)
-		write_all(e->fd, buf, n);
-	else
-		ring_put(cx, &e->r, buf, n, 1);
-}
-
-static void recv_msg(struct ctx *cx, struct ep *e, void *buf, size_t n)
-{
-	if (e->fd >= 0)
-		read_all(e->fd, buf, n);
-	else
-		ring_get(cx, &e->r, buf, n);
-}
-
-/* Which of the two one-way channels this command uses. */
-static void channels(const struct cmd *c, int *a, int *b)
-{
-	*a = c->op == OP_LAT || c->dir == H2C;
-	*b = c->op == OP_LAT || c->dir == C2H;
-}
-
-static void setup(struct ctx *cx, const struct cmd *c, struct ends *e)
-{
-	char path[PATH_MAX];
-	int a, b, i;
-
-	ep_init(&e->tx);
-	ep_init(&e->rx);
-	e->lfd = -1;
-	channels(c, &a, &b);
-	e->has_a = a;
-	e->has_b = b;
-
-	/* The host makes everything in the channel, before the barrier. */
-	if (cx->role == HOST) {
-		for (i = 0; i < 2; i++) {
-			if (!(i == 0 ? a : b))
-				continue;
-			chan_path(cx, path, sizeof(path), kind_of(c->transport), c->id,
-				  (char)('a' + i));
-			if (c->transport == T_RING)
-				ring_create(path, (uint32_t)c->ring);
-			else if (c->transport == T_FIFO && mkfifo(path, 0600) < 0)
-				die("mkfifo %s", path);
-		}
-		if (c->transport == T_UNIX)
-			e->lfd = unix_listen(chan_path(cx, path, sizeof(path), "unix", c->id, 'a'));
-		else if (c->transport == T_TCP)
-			e->lfd = tcp_listen(c->tcp_addr, c->tcp_port);
-	}
-	barrier(cx);
-
-	if (c->transport == T_RING || c->transport == T_FIFO) {
-		/* a before b on both sides: blocking FIFO opens pair up in
-		 * the same order and cannot deadlock. */
-		for (i = 0; i < 2; i++) {
-			int host_sends = i == 0;
-			int i_send = (cx->role == HOST) == host_sends;
-			struct ep *ep = i_send ? &e->tx : &e->rx;
-
-			if (!(i == 0 ? a : b))
-				continue;
-			chan_path(cx, path, sizeof(path), kind_of(c->transport), c->id,
-				  (char)('a' + i));
-			if (c->transport == T_RING) {
-				ring_open(&ep->r, path, (int)c->wait, (uint32_t)c->chunk,
-					  c->spin_ns);
-			} else {
-				ep->fd = open(path, (i_send ? O_WRONLY : O_RDONLY) | O_CLOEXEC);
-				if (ep->fd < 0)
-					die("open fifo %s", path);
-			}
-		}
-	} else {
-		int fd;
-
-		if (cx->role == HOST) {
-			fd = c->transport == T_TCP ? tcp_accept(e->lfd)
-						   : accept4(e->lfd, NULL, NULL, SOCK_CLOEXEC);
-			if (fd < 0)
-				die("accept");
-		} else {
-			fd = c->transport == T_TCP ? tcp_connect(c->tcp_addr, c->tcp_port)
-						   : unix_connect(chan_path(cx, path, sizeof(path),
-									    "unix", c->id, 'a'));
-		}
-		e->tx.fd = fd;
-		e->rx.fd = fd;
-	}
-	barrier(cx);
-}
-
-static void teardown(struct ctx *cx, const struct cmd *c, struct ends *e)
+/* Host: unlink the file of each channel the command used. */
+void chan_remove(struct ctx *cx, const struct cmd *c, const char *kind)
 {
 	char path[PATH_MAX];
 	int i;
 
-	ring_close(&e->tx.r);
-	ring_close(&e->rx.r);
-	if (e->tx.fd >= 0)
-		close(e->tx.fd);
-	if (e->rx.fd >= 0 && e->rx.fd != e->tx.fd)
-		close(e->rx.fd);
-	if (e->lfd >= 0)
-		close(e->lfd);
-	barrier(cx);
-	if (cx->role != HOST)
-		return;
 	for (i = 0; i < 2; i++) {
-		/* A unix socket is one file, 'a', whichever way it carries. */
-		int used = c->transport == T_UNIX ? i == 0 : (i == 0 ? e->has_a : e->has_b);
-
-		if (c->transport == T_TCP || !used)
+		if (!chan_used(c, i))
 			continue;
-		chan_path(cx, path, sizeof(path), kind_of(c->transport), c->id, (char)('a' + i));
+		chan_path(cx, path, sizeof(path), kind, c->id, (char)('a' + i));
 		if (unlink(path) < 0)
 			die("unlink %s", path);
 	}
 }
 
-static void thru(struct ctx *cx, const struct cmd *c, struct ends *e)
+/* The host makes everything in the channel before the barrier; both sides
+ * open their ends after it. */
+static void setup(struct ctx *cx, const struct transport *tp, const struct cmd *c, struct ends *e)
+{
+	e->tx = -1;
+	e->rx = -1;
+	e->lfd = -1;
+	e->priv = NULL;
+	if (cx->role == HOST && tp->make)
+		tp->make(cx, c, e);
+	barrier(cx);
+	tp->open(cx, c, e);
+	barrier(cx);
+}
+
+static void teardown(struct ctx *cx, const struct transport *tp, const struct cmd *c,
+		     struct ends *e)
+{
+	tp->close(cx, c, e);
+	barrier(cx);
+	if (cx->role == HOST && tp->remove)
+		tp->remove(cx, c, e);
+}
+
+static void thru(struct ctx *cx, const struct transport *tp, const struct cmd *c, struct ends *e)
 {
 	int prod = c->dir == C2H ? CONT : HOST;
 	struct result *res = &cx->ctl->res[cx->role];
@@ -179,7 +87,7 @@ static void thru(struct ctx *cx, const struct cmd *c, struct ends *e)
 			res->t0[rep] = now_ns();
 			for (i = 0; i < c->count; i++) {
 				memcpy(cx->sbuf, &i, 8);
-				send_msg(cx, &e->tx, cx->sbuf, c->msg);
+				tp->send(cx, e, cx->sbuf, c->msg);
 			}
 			res->t1[rep] = now_ns();
 		} else {
@@ -187,7 +95,7 @@ static void thru(struct ctx *cx, const struct cmd *c, struct ends *e)
 			for (i = 0; i < c->count; i++) {
 				uint64_t seq;
 
-				recv_msg(cx, &e->rx, cx->rbuf, c->msg);
+				tp->recv(cx, e, cx->rbuf, c->msg);
 				memcpy(&seq, cx->rbuf, 8);
 				res->seq_err += seq != i;
 			}
@@ -196,7 +104,7 @@ static void thru(struct ctx *cx, const struct cmd *c, struct ends *e)
 	}
 }
 
-static void verify(struct ctx *cx, const struct cmd *c, struct ends *e)
+static void verify(struct ctx *cx, const struct transport *tp, const struct cmd *c, struct ends *e)
 {
 	int prod = c->dir == C2H ? CONT : HOST;
 	struct result *res = &cx->ctl->res[cx->role];
@@ -207,9 +115,9 @@ static void verify(struct ctx *cx, const struct cmd *c, struct ends *e)
 		if (cx->role == prod) {
 			pattern_fill(cx->sbuf, c->msg, i);
 			res->sum = checksum(res->sum, cx->sbuf, c->msg);
-			send_msg(cx, &e->tx, cx->sbuf, c->msg);
+			tp->send(cx, e, cx->sbuf, c->msg);
 		} else {
-			recv_msg(cx, &e->rx, cx->rbuf, c->msg);
+			tp->recv(cx, e, cx->rbuf, c->msg);
 			pattern_fill(cx->vbuf, c->msg, i);
 			if (memcmp(cx->rbuf, cx->vbuf, c->msg) != 0) {
 				size_t k;
@@ -224,7 +132,7 @@ static void verify(struct ctx *cx, const struct cmd *c, struct ends *e)
 
 /* The host pings, the container echoes; the host times each round trip.
  * The first tenth (at most 1000) warms caches and the scheduler, untimed. */
-static void latency(struct ctx *cx, const struct cmd *c, struct ends *e)
+static void latency(struct ctx *cx, const struct transport *tp, const struct cmd *c, struct ends *e)
 {
 	struct result *res = &cx->ctl->res[cx->role];
 	uint64_t warm = c->count / 10 < 1000 ? c->count / 10 : 1000;
@@ -236,16 +144,16 @@ static void latency(struct ctx *cx, const struct cmd *c, struct ends *e)
 			uint64_t t = now_ns(), seq;
 
 			memcpy(cx->sbuf, &i, 8);
-			send_msg(cx, &e->tx, cx->sbuf, c->msg);
-			recv_msg(cx, &e->rx, cx->rbuf, c->msg);
+			tp->send(cx, e, cx->sbuf, c->msg);
+			tp->recv(cx, e, cx->rbuf, c->msg);
 			t = now_ns() - t;
 			memcpy(&seq, cx->rbuf, 8);
 			res->seq_err += seq != i;
 			if (i >= warm)
 				cx->lat[i - warm] = t;
 		} else {
-			recv_msg(cx, &e->rx, cx->rbuf, c->msg);
-			send_msg(cx, &e->tx, cx->rbuf, c->msg);
+			tp->recv(cx, e, cx->rbuf, c->msg);
+			tp->send(cx, e, cx->rbuf, c->msg);
 		}
 	}
 	if (cx->role == HOST)
@@ -254,7 +162,7 @@ static void latency(struct ctx *cx, const struct cmd *c, struct ends *e)
 
 /* How much CPU a waiting consumer burns while nothing comes: the producer
  * sleeps idle_ns before its one message. */
-static void idle(struct ctx *cx, const struct cmd *c, struct ends *e)
+static void idle(struct ctx *cx, const struct transport *tp, const struct cmd *c, struct ends *e)
 {
 	int prod = c->dir == C2H ? CONT : HOST;
 	struct result *res = &cx->ctl->res[cx->role];
@@ -268,11 +176,11 @@ static void idle(struct ctx *cx, const struct cmd *c, struct ends *e)
 		nanosleep(&ts, NULL);
 		memset(cx->sbuf, 0, c->msg);
 		memcpy(cx->sbuf, &zero, 8);
-		send_msg(cx, &e->tx, cx->sbuf, c->msg);
+		tp->send(cx, e, cx->sbuf, c->msg);
 	} else {
 		uint64_t c0 = thread_cpu_ns(), w0 = now_ns();
 
-		recv_msg(cx, &e->rx, cx->rbuf, c->msg);
+		tp->recv(cx, e, cx->rbuf, c->msg);
 		res->cpu_ns = thread_cpu_ns() - c0;
 		res->wall_ns = now_ns() - w0;
 	}
@@ -281,33 +189,42 @@ static void idle(struct ctx *cx, const struct cmd *c, struct ends *e)
 void run_cmd(struct ctx *cx, const struct cmd *c)
 {
 	struct result *res = &cx->ctl->res[cx->role];
+	const struct transport *tp;
 	struct ends e;
 
 	memset(res, 0, sizeof(*res));
 	if (cx->role == CONT)
 		pin_cpu(c->cont_cpu);
+	errno = 0;
 	if (c->msg > cx->buflen)
 		die("message of %llu bytes is larger than the buffers", (unsigned long long)c->msg);
+	if (c->transport >= ntransports)
+		die("unknown transport %u", c->transport);
+	tp = transports[c->transport];
 	if (c->op == OP_FILE) {
-		file_test(cx, c);
+		if (!tp->file)
+			die("%s: no file passes", tp->name);
+		tp->file(cx, c);
 		return;
 	}
-	setup(cx, c, &e);
+	if (!tp->send)
+		die("%s: no messages", tp->name);
+	setup(cx, tp, c, &e);
 	switch (c->op) {
 	case OP_THRU:
-		thru(cx, c, &e);
+		thru(cx, tp, c, &e);
 		break;
 	case OP_VERIFY:
-		verify(cx, c, &e);
+		verify(cx, tp, c, &e);
 		break;
 	case OP_LAT:
-		latency(cx, c, &e);
+		latency(cx, tp, c, &e);
 		break;
 	case OP_IDLE:
-		idle(cx, c, &e);
+		idle(cx, tp, c, &e);
 		break;
 	default:
 		die("unknown command %u", c->op);
 	}
-	teardown(cx, c, &e);
+	teardown(cx, tp, c, &e);
 }

@@ -21,13 +21,46 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <immintrin.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "chanbench.h"
 
-void ring_create(const char *path, uint32_t size)
+/* The ring's control page; data follows at RING_DATA_OFF. Each index on its
+ * own cache line so that producer and consumer do not share a line they both
+ * write. The indices are 32-bit, free-running, and the futex words. */
+#define CACHELINE     64
+#define RING_DATA_OFF 4096
+struct ring_hdr {
+	_Atomic uint32_t tail; /* written by the producer */
+	uint8_t pad0[CACHELINE - 4];
+	_Atomic uint32_t head; /* written by the consumer */
+	uint8_t pad1[CACHELINE - 4];
+	_Atomic uint32_t cons_waiting; /* the consumer sleeps on tail */
+	uint8_t pad2[CACHELINE - 4];
+	_Atomic uint32_t prod_waiting; /* the producer sleeps on head */
+	uint8_t pad3[CACHELINE - 4];
+	uint32_t size;
+};
+
+/* One end of a ring, as mapped by one side. */
+struct ring {
+	struct ring_hdr *h;
+	uint8_t *data;
+	size_t maplen;
+	uint32_t size, mask;
+	uint32_t pos;	/* my index (tail for a producer, head for a consumer) */
+	uint32_t other; /* last seen value of the other side's index */
+	uint32_t unpub; /* bytes moved since the index was last published */
+	uint32_t chunk;
+	int wait;
+	uint64_t spin_ns;
+};
+
+static void ring_create(const char *path, uint32_t size)
 {
 	size_t len = RING_DATA_OFF + (size_t)size;
 	struct ring_hdr *h;
@@ -49,7 +82,7 @@ void ring_create(const char *path, uint32_t size)
 	munmap(h, len);
 }
 
-void ring_open(struct ring *r, const char *path, int wait, uint32_t chunk, uint64_t spin_ns)
+static void ring_open(struct ring *r, const char *path, int wait, uint32_t chunk, uint64_t spin_ns)
 {
 	struct ring_hdr *h;
 	off_t len;
@@ -84,7 +117,7 @@ void ring_open(struct ring *r, const char *path, int wait, uint32_t chunk, uint6
 	r->other = 0;
 }
 
-void ring_close(struct ring *r)
+static void ring_close(struct ring *r)
 {
 	if (r->h)
 		munmap(r->h, r->maplen);
@@ -145,7 +178,7 @@ static void publish(struct ring *r, _Atomic uint32_t *idx, _Atomic uint32_t *pee
 
 /* Copy n bytes in. publish=0 leaves them unpublished (a header that the
  * payload's copy will publish with it), unless waiting forces it. */
-void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, int publish_end)
+static void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, int publish_end)
 {
 	const uint8_t *s = src;
 
@@ -185,7 +218,7 @@ void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, int pub
 		publish(r, &r->h->tail, &r->h->cons_waiting);
 }
 
-void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n)
+static void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n)
 {
 	uint8_t *d = dst;
 
@@ -222,12 +255,78 @@ void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n)
 		publish(r, &r->h->head, &r->h->prod_waiting);
 }
 
-/* Consumer: block, in this ring's wait mode, until there is data. */
-void ring_wait_data(struct ctx *cx, struct ring *r)
+/* The transport: a ring per one-way channel the command uses, 'a' host to
+ * container, 'b' container to host. */
+struct ring_ends {
+	struct ring tx, rx;
+};
+
+static void ring_make(struct ctx *cx, const struct cmd *c, struct ends *e)
 {
-	if (r->other != r->pos)
-		return;
-	r->other = atomic_load_explicit(&r->h->tail, memory_order_acquire);
-	if (r->other == r->pos)
-		r->other = wait_change(cx, r, &r->h->tail, r->pos, &r->h->cons_waiting);
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (chan_used(c, i))
+			ring_create(
+				chan_path(cx, path, sizeof(path), "ring", c->id, (char)('a' + i)),
+				(uint32_t)c->ring);
 }
+
+static void ring_attach(struct ctx *cx, const struct cmd *c, struct ends *e)
+{
+	struct ring_ends *re = calloc(1, sizeof(*re));
+	char path[PATH_MAX];
+	int i;
+
+	if (!re)
+		die("calloc");
+	e->priv = re;
+	for (i = 0; i < 2; i++)
+		if (chan_used(c, i))
+			ring_open(chan_sends(cx, i) ? &re->tx : &re->rx,
+				  chan_path(cx, path, sizeof(path), "ring", c->id, (char)('a' + i)),
+				  (int)c->wait, (uint32_t)c->chunk, c->spin_ns);
+}
+
+static void ring_send(struct ctx *cx, struct ends *e, const void *buf, size_t n)
+{
+	ring_put(cx, &((struct ring_ends *)e->priv)->tx, buf, n, 1);
+}
+
+static void ring_recv(struct ctx *cx, struct ends *e, void *buf, size_t n)
+{
+	ring_get(cx, &((struct ring_ends *)e->priv)->rx, buf, n);
+}
+
+static void ring_detach(struct ctx *cx, const struct cmd *c, struct ends *e)
+{
+	struct ring_ends *re = e->priv;
+
+	ring_close(&re->tx);
+	ring_close(&re->rx);
+	free(re);
+	e->priv = NULL;
+}
+
+static void ring_remove(struct ctx *cx, const struct cmd *c, struct ends *e)
+{
+	chan_remove(cx, c, "ring");
+}
+
+static const uint32_t ring_waits[] = {W_SPIN, W_FUTEX, W_ADAPTIVE};
+
+const struct transport t_ring = {
+	.name = "ring",
+	.waits = ring_waits,
+	.nwaits = sizeof(ring_waits) / sizeof(ring_waits[0]),
+	.sized = true,
+	.sweep_wait = W_ADAPTIVE,
+	.idle = true,
+	.make = ring_make,
+	.open = ring_attach,
+	.send = ring_send,
+	.recv = ring_recv,
+	.close = ring_detach,
+	.remove = ring_remove,
+};
