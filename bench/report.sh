@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# bench/report.sh OUT_DIR: report.md and SVG plots (gnuplot) from the raw
-# JSON that bench/run.sh left in OUT_DIR. Reads only; can be rerun on a
-# copied directory (docs/bench/ is one).
+# bench/report.sh OUT_DIR: report.md and SVG plots from the raw JSON that
+# bench/run.sh left in OUT_DIR. The plots are gnuplot scripts beside this
+# file, in bench/plots/. Reads only the data; can be rerun on a copied
+# directory (docs/bench/ is one: bench/report.sh docs/bench).
 set -euo pipefail
 
 OUT=$1
+PLOTS=$(cd "$(dirname "$0")" && pwd)/plots
 cd "$OUT"
 mkdir -p data
 J=chanbench.jsonl
@@ -21,6 +23,24 @@ runc_json=()
 have lifecycle-runc.json && runc_json=(lifecycle-runc.json)
 fmt() { awk -v v="$1" -v p="${2:-1}" 'BEGIN { if (v == "" || v == "null") print "n/a"; else printf "%.*f", p, v }'; }
 
+# ------------------------------------------------------------- what was run
+# The transports come from the records, in the order chanbench measured
+# them; nothing here lists them. firsts: each distinct value once, first
+# seen first.
+firsts='def firsts: reduce .[] as $x ([]; if any(.[]; . == $x) then . else . + [$x] end);'
+# "series transport wait" of each line of throughput figures at a label
+lines() {
+	q --arg l "$1" "$firsts"'[.[] | select(.kind=="throughput" and .label==$l)
+		| [.series, .transport, .wait]] | firsts[] | join(" ")'
+}
+# main series: "transport wait" a line; whole-file transports (series
+# file) and the ceiling's transport, as words
+main_series=$(lines huge=never | awk '$1 == "main" { print $2, $3 }')
+file_ts=$(lines huge=never | awk '$1 == "file" { print $2 }' | paste -sd ' ')
+ceil_t=$(lines huge=never | awk '$1 == "ceiling" { print $2; exit }')
+# a data file's name for a transport and wait mode: ring-spin, fifo
+tag() { if [ "$2" = - ]; then echo "$1"; else echo "$1-$2"; fi; }
+
 # ---------------------------------------------------------------- data files
 # throughput per transport/wait/direction: msg MB/s min max
 series() { # dir transport wait label series
@@ -29,154 +49,86 @@ series() { # dir transport wait label series
 			and .label==$l and (.series==$s) and (.phase // "first")=="first")
 		| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max)"'
 }
+# the file's phases: msg MB/s min max ns-per-call
+phase() { # dir transport phase label
+	q --arg d "$1" --arg t "$2" --arg p "$3" --arg l "$4" '.[] | select(.transport==$t
+		and .kind=="throughput" and .dir==$d and .phase==$p and .label==$l)
+		| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max) \(.ns_per_syscall)"'
+}
 ceiling() {
-	q '[.[] | select(.transport=="memcpy" and .label=="huge=never")] | unique_by(.msg)[]
+	q '[.[] | select(.series=="ceiling" and .label=="huge=never")] | unique_by(.msg)[]
 		| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max)"'
 }
 ceiling >data/plot-ceiling.dat
 for d in c2h h2c; do
-	for w in spin futex adaptive; do series "$d" ring "$w" huge=never >"data/plot-$d-ring-$w.dat"; done
-	for t in fifo unix tcp; do series "$d" "$t" - huge=never >"data/plot-$d-$t.dat"; done
-	for ph in first rewrite read; do
-		q --arg d "$d" --arg p "$ph" '.[] | select(.transport=="file" and .kind=="throughput"
-			and .dir==$d and .phase==$p and .label=="huge=never")
-			| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max) \(.ns_per_syscall)"' \
-			>"data/plot-$d-file-$ph.dat"
-		q --arg d "$d" --arg p "$ph" '.[] | select(.transport=="file" and .kind=="throughput"
-			and .dir==$d and .phase==$p and .label=="huge=within_size")
-			| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max) \(.ns_per_syscall)"' \
-			>"data/plot-$d-file-$ph-huge.dat"
+	while read -r t w; do
+		series "$d" "$t" "$w" huge=never >"data/plot-$d-$(tag "$t" "$w").dat"
+		series "$d" "$t" "$w" huge=within_size >"data/plot-$d-$(tag "$t" "$w")-huge.dat"
+	done <<<"$main_series"
+	for t in $file_ts; do
+		for ph in first rewrite read; do
+			phase "$d" "$t" "$ph" huge=never >"data/plot-$d-$t-$ph.dat"
+			phase "$d" "$t" "$ph" huge=within_size >"data/plot-$d-$t-$ph-huge.dat"
+		done
 	done
-	series "$d" ring adaptive huge=within_size >"data/plot-$d-ring-adaptive-huge.dat"
 done
 q '[.[] | select(.series=="ring-size" and .label=="huge=never")] | group_by(.msg)[]
 	| (.[0].msg|tostring) + " " + ([.[] | "\(.ring):\(.mbps_median)"] | join(" "))' >data/plot-ringsize.raw
 
 # ------------------------------------------------------------------- plots
-gp() { gnuplot 2>&1 | grep -v '^$' || true; }
-common='set terminal svg size 900,520 dynamic font "sans,12" background "white"
-set grid; set key outside right top; set logscale x 2
-set format x "%.0s%cB"'
-
-{
-	for d in c2h h2c; do
-		[ "$d" = c2h ] && title="container → host" || title="host → container"
-		cat <<EOF
-$common
-set output "throughput-$d.svg"
-set title "Throughput $title (median of repetitions; bars: min..max)"
-set xlabel "message size"; set ylabel "MB/s (10^6 B/s)"; set logscale y
-plot "data/plot-ceiling.dat" u 1:2 w l lw 3 lc rgb "black" t "memcpy ceiling", \\
- "data/plot-$d-ring-spin.dat" u 1:2:3:4 w yerrorlines t "ring spin", \\
- "data/plot-$d-ring-adaptive.dat" u 1:2:3:4 w yerrorlines t "ring adaptive", \\
- "data/plot-$d-ring-futex.dat" u 1:2:3:4 w yerrorlines t "ring futex", \\
- "data/plot-$d-unix.dat" u 1:2:3:4 w yerrorlines t "unix socket", \\
- "data/plot-$d-fifo.dat" u 1:2:3:4 w yerrorlines t "fifo", \\
- $(have "data/plot-$d-tcp.dat" && echo "\"data/plot-$d-tcp.dat\" u 1:2:3:4 w yerrorlines t \"tcp (veth)\", \\")
- "data/plot-$d-file-first.dat" u 1:2 w lp dt 2 t "file, first write", \\
- "data/plot-$d-file-read.dat" u 1:2 w lp dt 2 t "file, read"
-EOF
+# One gnuplot per plot, from bench/plots/: gp [-e VARS] SCRIPT.gp...
+gp() {
+	local args=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		-e) args+=("$1" "$2") && shift ;;
+		*) args+=("$PLOTS/$1") ;;
+		esac
+		shift
 	done
-	cat <<EOF
-$common
-set output "file-syscalls.svg"
-set title "File in the channel, container → host: the cost is per call"
-set xlabel "write size (bs)"; set ylabel "MB/s"; set y2label "ns per read/write call"
-set logscale y; set logscale y2; set ytics nomirror; set y2tics
-plot "data/plot-ceiling.dat" u 1:2 w l lw 3 lc rgb "black" t "memcpy ceiling", \\
- "data/plot-c2h-file-first.dat" u 1:2 w lp t "write, first (allocates)", \\
- "data/plot-c2h-file-rewrite.dat" u 1:2 w lp t "rewrite", \\
- "data/plot-c2h-file-read.dat" u 1:2 w lp t "read (host)", \\
- "data/plot-c2h-ring-adaptive.dat" u 1:2 w lp t "ring adaptive", \\
- "data/plot-c2h-file-first.dat" u 1:5 axes x1y2 w lp dt 3 t "ns per write call (first)"
-EOF
-	cat <<EOF
-$common
-set output "huge.svg"
-set title "huge=within_size against the default tmpfs, container → host"
-set xlabel "size"; set ylabel "MB/s"; set logscale y
-plot "data/plot-c2h-ring-adaptive.dat" u 1:2 w lp t "ring adaptive, default", \\
- "data/plot-c2h-ring-adaptive-huge.dat" u 1:2 w lp t "ring adaptive, huge=within_size", \\
- "data/plot-c2h-file-first.dat" u 1:2 w lp t "file first write, default", \\
- "data/plot-c2h-file-first-huge.dat" u 1:2 w lp t "file first write, huge=within_size", \\
- "data/plot-c2h-file-read.dat" u 1:2 w lp t "file read, default", \\
- "data/plot-c2h-file-read-huge.dat" u 1:2 w lp t "file read, huge=within_size"
-EOF
-} | gp
+	gnuplot "${args[@]}" 2>&1 | grep -v '^$' || true
+}
+# words for gnuplot: the main series' transports, their wait modes
+ts=$(awk '{ print $1 }' <<<"$main_series" | paste -sd ' ')
+ws=$(awk '{ print $2 }' <<<"$main_series" | paste -sd ' ')
+for d in c2h h2c; do
+	gp -e "dir='$d'; ts='$ts'; ws='$ws'; phased='$file_ts'" common.gp sizes.gp throughput.gp
+done
+gp common.gp sizes.gp file-syscalls.gp
+gp common.gp sizes.gp huge.gp
 
 # ring-size sweep: one line per message size
 if have data/plot-ringsize.raw; then
-	: >data/plot-ringsize.dat
-	plotcmd=""
-	i=0
+	msgs=()
 	while read -r msg rest; do
 		for kv in $rest; do echo "${kv%%:*} ${kv##*:}"; done >"data/plot-ringsize-$msg.dat"
-		plotcmd+="\"data/plot-ringsize-$msg.dat\" u 1:2 w lp t \"message $((msg / 1024)) KiB\", "
-		i=$((i + 1))
+		msgs+=("$msg")
 	done <data/plot-ringsize.raw
-	gp <<EOF
-$common
-set output "ring-size.svg"
-set title "Ring c→h (adaptive): throughput against ring size"
-set xlabel "ring size"; set ylabel "MB/s"
-plot ${plotcmd%, }
-EOF
+	gp -e "msgs='${msgs[*]}'" common.gp sizes.gp ring-size.gp
 fi
 
 # latency: p50/p99/p99.9 per transport, 8 B and 4 KiB
 q '.[] | select(.kind=="latency" and .label=="huge=never")
 	| "\"\(.transport)\(if .wait=="-" then "" else " "+.wait end) \(if .msg==8 then "8B" else "4K" end)\" \(.p50_ns/1000) \(.p99_ns/1000) \(.p999_ns/1000)"' >data/plot-latency.dat
-gp <<EOF
-set terminal svg size 900,520 dynamic font "sans,12" background "white"
-set output "latency.svg"
-set title "Round trip (ping-pong), host ↔ container"
-set style data histogram; set style histogram clustered gap 1; set style fill solid 0.8 border -1
-set logscale y; set ylabel "µs"; set grid y; set key top left
-set xtics rotate by -40
-plot "data/plot-latency.dat" u 2:xtic(1) t "p50", "" u 3 t "p99", "" u 4 t "p99.9"
-EOF
+gp latency.gp
 
 # lifecycle bars and the dd curve
 if have lifecycle-run.json; then
 	jq -rs '[.[] | .results[]] | .[] | "\"\(.command)\" \(.median*1000) \(.min*1000) \(.max*1000)"' \
 		lifecycle-run.json lifecycle-churn.json "${runc_json[@]}" \
 		>data/plot-lifecycle.dat
-	gp <<EOF
-set terminal svg size 900,480 dynamic font "sans,12" background "white"
-set output "lifecycle.svg"
-set title "Whole commands (hyperfine median; bars: min..max)"
-set style data histogram; set style histogram errorbars gap 2 lw 1; set style fill solid 0.7 border -1
-set ylabel "ms"; set grid y; set yrange [0:*]; set key off; set xtics rotate by -25
-plot "data/plot-lifecycle.dat" u 2:3:4:xtic(1)
-EOF
+	gp lifecycle.gp
 	base=$(jq -r '.results[] | select(.command|test("with a channel")) | .median' lifecycle-run.json)
 	jq -r --argjson base "$base" '.results[] | "\(.parameters.bs) \(.median*1000)
 		\(67108864 / ((.median - $base) | if . <= 0 then 1e-9 else . end) / 1e6)"' \
 		lifecycle-dd.json | tr '\n' ' ' | sed 's/  */ /g' | awk '{for (i = 1; i <= NF; i += 3) print $i, $(i+1), $(i+2)}' >data/plot-dd.dat
-	gp <<EOF
-$common
-set output "dd.svg"
-set title "The seed's dd in a container: 64 MiB into the channel"
-set xlabel "bs"; set ylabel "MB/s"; set logscale y
-plot "data/plot-dd.dat" u 1:3 w lp lw 2 t "busybox dd (run --rm time minus an empty run --rm)", \\
- "data/plot-c2h-file-first.dat" u 1:2 w lp t "chanbench file, first write", \\
- "data/plot-ceiling.dat" u 1:2 w l lw 3 lc rgb "black" t "memcpy ceiling"
-EOF
+	gp common.gp sizes.gp dd.gp
 fi
 
 if have scale.jsonl; then
 	jq -r '"\(.n) \(.run.median_ms) \(.cd.median_ms) \(.kernel.median_ms) \(.unshare.median_ms) \(.mountinfo.median_ms)"' \
 		scale.jsonl >data/plot-scale.dat
-	gp <<EOF
-$common
-set output "scale.svg"
-set title "One more channel while n exist (hyperfine median)"
-set format x "%g"; set logscale x 10; set xlabel "channels that exist (n)"; set ylabel "ms"
-plot "data/plot-scale.dat" u 1:2 w lp t "hcrun run --rm, 1 channel", \\
- "" u 1:3 w lp t "hcrun create + delete", \\
- "" u 1:4 w lp t "mount + umount tmpfs (kernel)", \\
- "" u 1:5 w lp t "unshare -m true (kernel)"
-EOF
+	gp common.gp scale.gp
 fi
 
 # ---------------------------------------------------------------- report.md
@@ -239,24 +191,22 @@ so 1.0 would mean the two copies overlap perfectly on two cores.
 | transport | 4 KiB | 64 KiB | 1 MiB | 4 MiB |
 | --- | --- | --- | --- | --- |
 EOF
-	for row in "memcpy - -" "ring spin ring" "ring adaptive ring" "ring futex ring" "unix - unix" "fifo - fifo" "tcp - tcp" "file - file"; do
-		set -- $row
-		t=$1 w=$2
+	while read -r sr t w; do
 		line="| $t"
 		[ "$w" != - ] && line+=" $w"
-		[ "$t" = file ] && line="| file (first write, bs = size)"
+		[ "$sr" = file ] && line+=" (first write, bs = size)"
+		d=c2h
+		[ "$sr" = ceiling ] && d=-
 		for s in 4096 65536 1048576 4194304; do
-			d=c2h
-			[ "$t" = memcpy ] && d=-
 			v=$(tp "$t" "$d" "$w" "$s")
-			c=$(tp memcpy - - "$s")
+			c=$(tp "$ceil_t" - - "$s")
 			if [ -z "$v" ]; then line+=" | n/a"; else line+=" | $(fmt "$v" 0) MB/s ($(ratio "$v" "$c")×)"; fi
 		done
 		echo "$line |"
-	done
+	done < <(lines huge=never | awk '$1 == "ceiling" || $1 == "main" || $1 == "file"')
 
 	# ---- targets
-	c1m=$(tp memcpy - - 1048576)
+	c1m=$(tp "$ceil_t" - - 1048576)
 	ra1m=$(tp ring c2h adaptive 1048576)
 	rs1m=$(tp ring c2h spin 1048576)
 	best1m=$(awk -v a="$ra1m" -v b="$rs1m" 'BEGIN { print (a > b ? a : b) }')
