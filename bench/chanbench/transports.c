@@ -16,7 +16,8 @@
 	row(unix)       \
 	row(tcp)        \
 	row(file)       \
-	row(memcpy)
+	row(memcpy)     \
+	/* a new row goes above this line */
 // clang-format on
 
 #define DECLARE(name) extern const struct transport t_##name;
