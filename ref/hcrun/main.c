@@ -2,7 +2,7 @@
 /*
  * hcrun: a small system-container runtime with host channels. This file only
  * dispatches: global options, then one verb, one cmd_<verb>.c. Errors come
- * back here and are printed in one place, hcrun_report().
+ * back here and are printed in one place, hcrun_report() (report.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,37 +37,6 @@ static const struct command commands[] = {
 	{"oci", NULL, hcrun_cmd_oci,
 	 "host channels for OCI engines (runc, podman): bundle kit, hook"},
 };
-
-void hcrun_report(hc_error_t **err)
-{
-	if (err == NULL || *err == NULL)
-		return;
-	fprintf(stderr, "hcrun: %s\n", (*err)->msg != NULL ? (*err)->msg : "unknown error");
-	hc_error_free(err);
-}
-
-int hcrun_opt_error(const char *cmd, int c, char *const argv[], hc_error_t **err)
-{
-	/* getopt leaves the offending word just before optind. */
-	const char *word = optind > 0 ? argv[optind - 1] : "";
-	char shortopt[3] = {'-', (char)optopt, '\0'};
-	bool global = strcmp(cmd, "hcrun") == 0;
-
-	if (optopt != 0 && strncmp(word, "--", 2) != 0)
-		word = shortopt;
-	if (c == ':')
-		return hc_error_set(err, 0, "%s%soption %s needs a value (see hcrun%s%s --help)",
-				    global ? "" : cmd, global ? "" : ": ", word, global ? "" : " ",
-				    global ? "" : cmd);
-	/* A known long option given a value it does not take: "--rm=yes". */
-	if (optopt != 0 && strncmp(word, "--", 2) == 0)
-		return hc_error_set(err, 0, "%s%soption %.*s takes no value (see hcrun%s%s --help)",
-				    global ? "" : cmd, global ? "" : ": ", (int)strcspn(word, "="),
-				    word, global ? "" : " ", global ? "" : cmd);
-	return hc_error_set(err, 0, "%s%sunknown option %s (see hcrun%s%s --help)",
-			    global ? "" : cmd, global ? "" : ": ", word, global ? "" : " ",
-			    global ? "" : cmd);
-}
 
 static void usage(FILE *out)
 {
