@@ -4,10 +4,8 @@
  * unless -a. The status shown is the live one: a container recorded as
  * running whose process is gone shows as stopped.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "hcrun.h"
 
@@ -49,10 +47,10 @@ int hcrun_cmd_list(int argc, char *argv[], hc_error_t **err)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	bool all = false, quiet = false, failed = false;
-	char **names = NULL;
-	size_t i, count = 0;
-	int c;
+	bool all = false, quiet = false;
+	struct hcrun_state *states;
+	size_t i, count;
+	int c, ret;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:aqh", longopts, NULL)) != -1) {
@@ -73,43 +71,28 @@ int hcrun_cmd_list(int argc, char *argv[], hc_error_t **err)
 	if (optind < argc)
 		return hc_error_set(err, 0, "%s: unexpected argument \"%s\"", argv[0],
 				    argv[optind]);
-	if (hcrun_state_names(&names, &count, err) < 0)
+	ret = hcrun_list(all, &states, &count, err);
+	if (ret < 0)
 		return HCRUN_EXIT_ERROR;
 	if (!quiet)
 		printf("%-16s %-9s %-8s %s\n", "NAME", "STATUS", "PID", "CHANNELS");
 	for (i = 0; i < count; i++) {
-		hc_cleanup_error hc_error_t *e = NULL;
-		struct hcrun_state st;
-		enum hcrun_status status;
+		const struct hcrun_state *st = &states[i];
 
-		if (hcrun_name_check(names[i], NULL) < 0)
-			continue; /* not a container of ours; gc reports it */
-		if (hcrun_state_load(names[i], &st, &e) < 0) {
-			/* Between mkdir and the first state write, or removed
-			 * meanwhile: not worth a word. Anything else is. */
-			if (e->errnum != ENOENT) {
-				hcrun_report(&e);
-				failed = true;
-			}
-			continue;
-		}
-		status = hcrun_state_live_status(&st);
-		if (all || status == HCRUN_RUNNING) {
-			if (quiet) {
-				printf("%s\n", st.cfg.name);
-			} else {
-				char pid[16] = "-";
+		if (quiet) {
+			printf("%s\n", st->cfg.name);
+		} else {
+			char pid[16] = "-";
 
-				if (status == HCRUN_RUNNING)
-					snprintf(pid, sizeof(pid), "%d", (int)st.pid);
-				printf("%-16s %-9s %-8s ", st.cfg.name, hcrun_status_name(status),
-				       pid);
-				print_channels(&st.cfg);
-				putchar('\n');
-			}
+			if (st->status == HCRUN_RUNNING)
+				snprintf(pid, sizeof(pid), "%d", (int)st->pid);
+			printf("%-16s %-9s %-8s ", st->cfg.name, hcrun_status_name(st->status),
+			       pid);
+			print_channels(&st->cfg);
+			putchar('\n');
 		}
-		hcrun_state_clear(&st);
 	}
-	hcrun_names_free(names, count);
-	return failed ? HCRUN_EXIT_ERROR : 0;
+	hcrun_list_free(states, count);
+	/* 1: some could not be read, and said so. */
+	return ret != 0 ? HCRUN_EXIT_ERROR : 0;
 }

@@ -2,7 +2,8 @@
 /*
  * hcrun run: create, then start. Foreground unless -d; with --rm the
  * container is deleted once it exits, and also when it fails to start: a
- * failed run --rm leaves nothing behind.
+ * failed run --rm leaves nothing behind. The options are create's
+ * (create_opts.c); the work is the lifecycle core's (lifecycle_start.c).
  */
 #include <stdio.h>
 
@@ -11,8 +12,6 @@
 int hcrun_cmd_run(int argc, char *argv[], hc_error_t **err)
 {
 	struct hcrun_create_opts o;
-	struct hcrun_start_opts opts;
-	sigset_t saved;
 	int ret;
 
 	ret = hcrun_create_parse(argc, argv, true, &o, err);
@@ -20,18 +19,7 @@ int hcrun_cmd_run(int argc, char *argv[], hc_error_t **err)
 		hcrun_config_clear(&o.cfg);
 		return ret < 0 ? HCRUN_EXIT_ERROR : 0;
 	}
-	/* No gap between create and start where a ^C would leave a --rm
-	 * container behind. */
-	hcrun_signals_block(&saved);
-	if (hcrun_create(&o, err) < 0) {
-		hcrun_signals_restore(&saved);
-		hcrun_config_clear(&o.cfg);
-		return HCRUN_EXIT_ERROR;
-	}
-	opts = (struct hcrun_start_opts){.detach = o.detach, .rm = o.rm};
-	/* The state now holds the config; start reads it back from there. */
-	ret = hcrun_start(o.cfg.name, &opts, err);
-	hcrun_signals_restore(&saved);
+	ret = hcrun_run(&o, err);
 	if (ret == 0 && o.detach)
 		printf("%s\n", o.cfg.name);
 	hcrun_config_clear(&o.cfg);

@@ -4,8 +4,10 @@
  * libhostchannel. Two halves meet here:
  *  - the container process (container.c, caps.c, tty.c): namespaces, rootfs,
  *    channels attached, capabilities, user, exec;
- *  - the CLI (main.c, cmd_*.c, state.c, monitor.c): state under /run/hcrun,
- *    channel lifecycle on the host, memory cgroup, exit codes.
+ *  - the CLI (main.c, cmd_*.c, the lifecycle core lifecycle*.c and what it
+ *    stands on: state.c, proc.c, checks.c): state under /run/hcrun, channel
+ *    lifecycle on the host, memory cgroup, exit codes.
+ * The declarations are grouped by the file that defines them.
  */
 #ifndef HCRUN_H
 #define HCRUN_H
@@ -16,6 +18,8 @@
 #include <sys/types.h>
 
 #include "hostchannel.h"
+
+struct json_object; /* json-c's: views.c and the OCI kit */
 
 /* Exit codes, as docker and isula use them. */
 #define HCRUN_EXIT_ERROR     125 /* hcrun's own failure: bad option, refused host path */
@@ -120,11 +124,21 @@ int hcrun_exec_spawn(const struct hcrun_config *cfg, pid_t init_pid, const char 
 int hcrun_tty_relay(int pty_master, bool forward_stdin, hc_error_t **err);
 
 /* ===================================================================
- * The CLI half: main.c, state.c, monitor.c, cmd_*.c. Everything below
- * belongs to it; the container-process half above does not use it.
+ * The CLI half. Everything below belongs to it; the container-process half
+ * above does not use it. Calls go down this list, never up nor across a
+ * line, so no verb calls another:
+ *   main.c
+ *   cmd_*.c                   one per verb: usage, options, a call into the
+ *                             core (cmd_oci.c: the kit's steps, in order)
+ *   create_opts.c, gc.c, views.c, oci.c   (create/run's options, repair,
+ *                             what list and inspect show, the OCI kit)
+ *   lifecycle_start.c         start, run, exec
+ *   lifecycle.c               create, stop, delete
+ *   proc.c, checks.c, state.c, then report.c, fault.c
+ * and the container half (container.c, tty.c, caps.c) below them.
  * ================================================================ */
 
-/* ------------------------------------------------------------- main.c */
+/* ----------------------------------------------------------- report.c */
 
 /* The one place that prints an error: "hcrun: <message>" on stderr. Frees
  * *err. Commands that go on after a failure (delete A B) call it. */
@@ -218,20 +232,7 @@ enum hcrun_status hcrun_state_live_status(const struct hcrun_state *st);
 /* Is the recorded monitor still alive? */
 bool hcrun_state_monitor_alive(const struct hcrun_state *st);
 
-/* ---------------------------------------------------------- monitor.c */
-
-struct hcrun_start_opts {
-	bool detach; /* a monitor child waits; the caller returns once started */
-	bool rm;     /* delete after the exit, or after a failed start */
-};
-
-/*
- * Mount the channels, set up the memory cgroup, start the container's init
- * and wait for it (foreground) or leave a monitor to wait (detach). Returns
- * the exit status to use: the container's (foreground), 0 once started
- * (detach), or 125/126/127 with *err set.
- */
-int hcrun_start(const char *name, const struct hcrun_start_opts *opts, hc_error_t **err);
+/* ------------------------------------------------------------- proc.c */
 
 /* Make fd 0 /dev/null until hcrun_stdin_restore(saved): the container
  * inherits our fds 0-2 and must not read our stdin without -i. */
@@ -246,12 +247,26 @@ void hcrun_proc_abort(struct hcrun_proc *proc);
  * Block SIGINT/TERM/HUP/QUIT while hcrun sets a container up (create, mount,
  * cgroup, spawn): dying half way would leave a container nobody deletes, not
  * even run --rm. hcrun_proc_wait() lets them through to the container once
- * it runs. Restore drops those that came while blocked.
+ * it runs. Restore drops those that came while blocked; a restore nested in
+ * another block (run's, around create and start) leaves them pending.
  */
 void hcrun_signals_block(sigset_t *saved);
 void hcrun_signals_restore(const sigset_t *saved);
 
-/* -------------------------------------------------------- cmd_*.c */
+/* ----------------------------------------------------------- checks.c */
+
+/* --user UID[:GID], numbers only; GID defaults to 0, as docker's without a
+ * passwd entry. */
+int hcrun_user_parse(const char *text, uid_t *uid, gid_t *gid, hc_error_t **err);
+/* Shared by create and the OCI kit: two channels that would share or nest a
+ * host or container path; a host path that already exists. */
+int hcrun_channels_conflict(const struct hc_spec *a, const struct hc_spec *b, hc_error_t **err);
+int hcrun_host_path_absent(const struct hc_spec *a, hc_error_t **err);
+/* Once prepared: does channel i's real path share or nest with those of the
+ * channels before it (a symlinked parent the spelled paths hide)? */
+int hcrun_real_paths_conflict(const struct hcrun_channel *chans, size_t i, hc_error_t **err);
+
+/* ------------------------------------------------------ create_opts.c */
 
 struct hcrun_create_opts {
 	struct hcrun_config cfg;
@@ -264,10 +279,11 @@ struct hcrun_create_opts {
  * was printed, -1 on a bad option. Validates everything; touches nothing. */
 int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opts *o,
 		       hc_error_t **err);
-/* --user UID[:GID], numbers only; GID defaults to 0, as docker's without a
- * passwd entry. */
-int hcrun_user_parse(const char *text, uid_t *uid, gid_t *gid, hc_error_t **err);
-/* Make the state and prepare the channels; leaves nothing behind on error. */
+
+/* --------------------------------------------------------- lifecycle.c */
+
+/* Make the state and prepare the channels; leaves nothing behind on error.
+ * SIGINT/TERM/HUP/QUIT wait meanwhile (hcrun_signals_block). */
 int hcrun_create(struct hcrun_create_opts *o, hc_error_t **err);
 /* SIGTERM, then SIGKILL after timeout seconds; waits for the exit to be
  * recorded. Nothing to do when it is not running. */
@@ -278,6 +294,60 @@ int hcrun_delete(const char *name, bool force, hc_error_t **err);
  * lock and st is not running; the lock file is gone once this succeeds. */
 int hcrun_delete_locked(struct hcrun_state *st, hc_error_t **err);
 
+/* --------------------------------------------------- lifecycle_start.c */
+
+struct hcrun_start_opts {
+	bool detach; /* a monitor child waits; the caller returns once started */
+	bool rm;     /* delete after the exit, or after a failed start */
+};
+
+/*
+ * Mount the channels, set up the memory cgroup, start the container's init
+ * and wait for it (foreground) or leave a monitor to wait (detach). Returns
+ * the exit status to use: the container's (foreground), 0 once started
+ * (detach), or 125/126/127 with *err set.
+ */
+int hcrun_start(const char *name, const struct hcrun_start_opts *opts, hc_error_t **err);
+/* create, then start (o->detach, o->rm), with no gap between them for a
+ * signal to kill hcrun in. Returns as hcrun_start, 125 when create fails. */
+int hcrun_run(struct hcrun_create_opts *o, hc_error_t **err);
+
+struct hcrun_exec_opts {
+	bool interactive; /* pass stdin (otherwise /dev/null) */
+	bool tty;
+	bool user_set; /* uid, gid given; else the container's */
+	uid_t uid;
+	gid_t gid;
+	char *const *argv; /* the command, NULL-terminated */
+};
+
+/* Run opts->argv in the running container name and wait for it. Returns its
+ * exit status, or 125/126/127 with *err set. */
+int hcrun_exec(const char *name, const struct hcrun_exec_opts *opts, hc_error_t **err);
+
+/* --------------------------------------------------------------- gc.c */
+
+/* Repair what crashes left under the state root, one line on stdout per
+ * action, errors reported as they come. true when all is consistent. */
+bool hcrun_gc(void);
+
+/* ------------------------------------------------------------ views.c */
+
+/*
+ * The containers of the state root in name order, each with its live status
+ * in status: all, or the running ones only. One whose state cannot be read
+ * is reported (hcrun_report) and left out: returns 1 then, 0 when all were
+ * read, -1 with *err when the root cannot be listed. hcrun_list_free frees.
+ */
+int hcrun_list(bool all, struct hcrun_state **states, size_t *count, hc_error_t **err);
+void hcrun_list_free(struct hcrun_state *states, size_t count);
+/* The container as inspect prints it: status, memory figures and each
+ * channel's mount read live. json_object_put frees *out. */
+int hcrun_inspect(const char *name, struct json_object **out, hc_error_t **err);
+
+/* ------------------------------------------------------------ cmd_*.c */
+
+/* One per verb: its usage, its options, one call into the core. */
 int hcrun_cmd_create(int argc, char *argv[], hc_error_t **err);
 int hcrun_cmd_start(int argc, char *argv[], hc_error_t **err);
 int hcrun_cmd_run(int argc, char *argv[], hc_error_t **err);
@@ -297,11 +367,6 @@ int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err);
  */
 void hcrun_fault(const char *verb, const char *what);
 
-/* cmd_create.c, shared with the OCI kit: two channels that would share or
- * nest a host or container path; a host path that already exists. */
-int hcrun_channels_conflict(const struct hc_spec *a, const struct hc_spec *b, hc_error_t **err);
-int hcrun_host_path_absent(const struct hc_spec *a, hc_error_t **err);
-
 /* ===================================================================
  * The OCI integration kit (oci.c, cmd_oci.c): host channels for engines
  * that have no --host-channel (runc, podman, CRI-O), through their bundle's
@@ -315,8 +380,6 @@ int hcrun_host_path_absent(const struct hc_spec *a, hc_error_t **err);
 #define HCRUN_OCI_ANN_MEMORY "org.hostchannel.memory-add-channel" /* "true" */
 #define HCRUN_OCI_ANN_STATE  "org.hostchannel.state" /* set by prepare: its state file */
 #define HCRUN_OCI_ID_MAX     64
-
-struct json_object;
 
 struct hcrun_oci_channel {
 	struct hc_spec spec;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Starting a container and watching it until it exits.
+ * The lifecycle core, second half: start, run (create, then start) and exec.
+ * It calls the first half (lifecycle.c: create, and delete for --rm) and the
+ * process plumbing below it (proc.c); neither calls back.
  *
  * The monitor is the parent of the container's init: only it can reap the
  * init and learn its exit status, so it is the one that records "stopped".
@@ -18,169 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hcrun.h"
-
-/* ------------------------------------------------------- plumbing */
-
-int hcrun_stdin_null(int *saved, hc_error_t **err)
-{
-	int null;
-
-	*saved = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-	if (*saved < 0)
-		return hc_error_sys(err, errno, "save stdin");
-	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null < 0) {
-		hc_error_sys(err, errno, "open /dev/null");
-		goto fail;
-	}
-	/* dup2 clears close-on-exec on fd 0: the container inherits it. */
-	if (dup2(null, STDIN_FILENO) < 0) {
-		hc_error_sys(err, errno, "redirect stdin to /dev/null");
-		(void)close(null);
-		goto fail;
-	}
-	(void)close(null);
-	return 0;
-fail:
-	(void)close(*saved);
-	*saved = -1;
-	return -1;
-}
-
-void hcrun_stdin_restore(int *saved)
-{
-	if (*saved < 0)
-		return;
-	/* Cannot fail with a valid fd 0 and *saved; nothing could be done anyway. */
-	(void)dup2(*saved, STDIN_FILENO);
-	(void)close(*saved);
-	*saved = -1;
-}
-
-void hcrun_proc_abort(struct hcrun_proc *proc)
-{
-	if (proc->pid > 0) {
-		/* Our own unreaped child: its pid cannot have been reused. */
-		(void)kill(proc->pid, SIGKILL);
-		while (waitpid(proc->pid, NULL, 0) < 0 && errno == EINTR)
-			;
-		proc->pid = 0;
-	}
-	hc_cleanup_closep(&proc->sync_fd);
-	hc_cleanup_closep(&proc->pty_master);
-}
-
-static volatile sig_atomic_t forward_pid;
-
-static void forward_signal(int sig)
-{
-	int saved = errno;
-
-	if (forward_pid > 0)
-		(void)kill(forward_pid, sig); /* gone already: nothing to forward */
-	errno = saved;
-}
-
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-#define NFORWARDED (sizeof(forwarded) / sizeof(forwarded[0]))
-
-static void forwarded_set(sigset_t *set)
-{
-	size_t i;
-
-	sigemptyset(set);
-	for (i = 0; i < NFORWARDED; i++)
-		sigaddset(set, forwarded[i]);
-}
-
-void hcrun_signals_block(sigset_t *saved)
-{
-	sigset_t set;
-
-	forwarded_set(&set);
-	/* Only fails for a bad "how": nothing to handle. */
-	(void)sigprocmask(SIG_BLOCK, &set, saved);
-}
-
-void hcrun_signals_restore(const sigset_t *saved)
-{
-	const struct timespec now = {0, 0};
-	sigset_t set;
-
-	/* What came while blocked is dropped: the work it would have cut
-	 * short is done, and the exit status says how it ended. */
-	forwarded_set(&set);
-	while (sigtimedwait(&set, NULL, &now) > 0)
-		;
-	(void)sigprocmask(SIG_SETMASK, saved, NULL);
-}
-
-int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc_error_t **err)
-{
-	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
-	struct sigaction ign = {.sa_handler = SIG_IGN}, old[NFORWARDED], old_pipe;
-	sigset_t set, mask;
-	int wstatus = 0, ret = 0;
-	bool pipe_ignored = false;
-	size_t i;
-
-	/* ^C at our terminal, or kill of hcrun, is meant for the container:
-	 * hcrun stays to record how it ended. */
-	forward_pid = proc->pid;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NFORWARDED; i++) {
-		if (sigaction(forwarded[i], &sa, &old[i]) < 0) {
-			hc_error_sys(err, errno, "install the handler of signal %d", forwarded[i]);
-			ret = -1;
-			break;
-		}
-	}
-	/*
-	 * A reader of our stdout that goes away (| head) must not kill us in
-	 * the relay: the write fails with EPIPE instead, and hcrun still waits
-	 * for the container and records its exit.
-	 */
-	sigemptyset(&ign.sa_mask);
-	if (ret == 0 && sigaction(SIGPIPE, &ign, &old_pipe) < 0)
-		ret = hc_error_sys(err, errno, "ignore SIGPIPE");
-	else
-		pipe_ignored = ret == 0;
-	/* Blocked during the setup (hcrun_signals_block): what came meanwhile
-	 * is delivered now, to the container. */
-	forwarded_set(&set);
-	if (ret == 0)
-		(void)sigprocmask(SIG_UNBLOCK, &set, &mask);
-	else
-		(void)sigprocmask(SIG_SETMASK, NULL, &mask);
-	if (ret == 0 && proc->pty_master >= 0) {
-		/* A relay failure still waits below: never leave a zombie. */
-		ret = hcrun_tty_relay(proc->pty_master, forward_stdin, err);
-	}
-	hc_cleanup_closep(&proc->pty_master);
-	while (waitpid(proc->pid, &wstatus, 0) < 0) {
-		if (errno != EINTR) {
-			ret = hc_error_sys(err, errno, "wait for process %d", (int)proc->pid);
-			wstatus = W_EXITCODE(HCRUN_EXIT_ERROR, 0);
-			break;
-		}
-	}
-	proc->pid = 0;
-	forward_pid = 0;
-	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
-	if (pipe_ignored)
-		(void)sigaction(SIGPIPE, &old_pipe, NULL);
-	while (i-- > 0)
-		(void)sigaction(forwarded[i], &old[i], NULL);
-	if (WIFSIGNALED(wstatus))
-		*status = 128 + WTERMSIG(wstatus);
-	else
-		*status = WEXITSTATUS(wstatus);
-	return ret;
-}
 
 /* ------------------------------------------------------------ start */
 
@@ -629,4 +471,86 @@ int hcrun_start(const char *name, const struct hcrun_start_opts *opts, hc_error_
 		ret = start_foreground(name, opts->rm, err);
 	hcrun_signals_restore(&saved);
 	return ret;
+}
+
+/* -------------------------------------------------------------- run */
+
+int hcrun_run(struct hcrun_create_opts *o, hc_error_t **err)
+{
+	struct hcrun_start_opts opts = {.detach = o->detach, .rm = o->rm};
+	sigset_t saved;
+	int ret;
+
+	/* No gap between create and start where a ^C would leave a --rm
+	 * container behind. */
+	hcrun_signals_block(&saved);
+	if (hcrun_create(o, err) < 0) {
+		hcrun_signals_restore(&saved);
+		return HCRUN_EXIT_ERROR;
+	}
+	/* The state now holds the config; start reads it back from there. */
+	ret = hcrun_start(o->cfg.name, &opts, err);
+	hcrun_signals_restore(&saved);
+	return ret;
+}
+
+/* ------------------------------------------------------------- exec */
+
+/*
+ * One more process in a running container: its namespaces, its root, its
+ * memory cgroup (what the process writes to a channel is charged to the
+ * container, as the init's writes are), its capabilities.
+ */
+int hcrun_exec(const char *name, const struct hcrun_exec_opts *opts, hc_error_t **err)
+{
+	bool user_set = opts->user_set, blocked = false;
+	sigset_t saved_mask;
+	char procs[PATH_MAX];
+	struct hcrun_state st;
+	struct hcrun_proc proc = {.pid = 0, .sync_fd = -1, .pty_master = -1};
+	int code = HCRUN_EXIT_ERROR, status, saved_stdin = -1;
+	uid_t uid = opts->uid;
+	gid_t gid = opts->gid;
+
+	/* No lock: reading is safe (rename), and exec changes no state. */
+	if (hcrun_state_load(name, &st, err) < 0)
+		return HCRUN_EXIT_ERROR;
+	if (hcrun_state_live_status(&st) != HCRUN_RUNNING) {
+		hc_error_set(err, 0, "container %s is not running", name);
+		goto out;
+	}
+	if (!user_set) {
+		user_set = st.cfg.user_set;
+		uid = st.cfg.uid;
+		gid = st.cfg.gid;
+	}
+	if (st.cgroup.version != HC_CGROUP_NONE && snprintf(procs, sizeof(procs), "%s/cgroup.procs",
+							    st.cgroup.path) >= (int)sizeof(procs)) {
+		hc_error_set(err, ENAMETOOLONG, "cgroup path of %s is too long", name);
+		goto out;
+	}
+	/* Until hcrun_proc_wait forwards them: a ^C during the setup must not
+	 * leave the command running with nobody waiting for it. */
+	hcrun_signals_block(&saved_mask);
+	blocked = true;
+	if (!opts->interactive && hcrun_stdin_null(&saved_stdin, err) < 0)
+		goto out;
+	if (hcrun_exec_spawn(&st.cfg, st.pid, st.cgroup.version != HC_CGROUP_NONE ? procs : NULL,
+			     opts->argv, user_set, uid, gid, opts->tty, &proc, err) < 0) {
+		hcrun_stdin_restore(&saved_stdin);
+		goto out;
+	}
+	hcrun_stdin_restore(&saved_stdin);
+	if (hcrun_container_release(&proc, &code, err) < 0) {
+		hcrun_proc_abort(&proc);
+		goto out;
+	}
+	if (hcrun_proc_wait(&proc, opts->interactive, &status, err) < 0)
+		hcrun_report(err); /* the status below is still the command's */
+	code = status;
+out:
+	if (blocked)
+		hcrun_signals_restore(&saved_mask);
+	hcrun_state_clear(&st);
+	return code;
 }
