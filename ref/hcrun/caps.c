@@ -48,7 +48,7 @@ int hcrun_caps_parse(const char *name, uint64_t *mask, hc_error_t **err)
 	size_t i, len;
 
 	if (name == NULL)
-		return hc_error_set(err, 0, "missing capability name");
+		return hc_error_set(err, EINVAL, "missing capability name");
 	if (strncasecmp(bare, "CAP_", 4) == 0)
 		bare += 4;
 	if (strcasecmp(bare, "ALL") == 0) {
@@ -58,21 +58,21 @@ int hcrun_caps_parse(const char *name, uint64_t *mask, hc_error_t **err)
 	len = strlen(bare);
 	/* cap_from_name() also takes numbers; only names are part of the CLI. */
 	if (len == 0 || len + sizeof("cap_") > sizeof(lower))
-		return hc_error_set(err, 0, "unknown capability \"%s\"", name);
+		return hc_error_set(err, EINVAL, "unknown capability \"%s\"", name);
 	memcpy(lower, "cap_", 4);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)bare[i];
 
 		if (!isalpha(c) && c != '_')
-			return hc_error_set(err, 0, "unknown capability \"%s\"", name);
+			return hc_error_set(err, EINVAL, "unknown capability \"%s\"", name);
 		lower[4 + i] = (char)tolower(c);
 	}
 	lower[4 + len] = '\0';
 	if (cap_from_name(lower, &value) < 0)
-		return hc_error_set(err, 0, "unknown capability \"%s\"", name);
+		return hc_error_set(err, EINVAL, "unknown capability \"%s\"", name);
 	if (value < 0 || value >= caps_count())
-		return hc_error_set(err, 0, "capability \"%s\" is not supported by this kernel",
-				    name);
+		return hc_error_set(err, EINVAL,
+				    "capability \"%s\" is not supported by this kernel", name);
 	*mask = CAP_BIT(value);
 	return 0;
 }

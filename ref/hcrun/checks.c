@@ -36,7 +36,7 @@ int hcrun_user_parse(const char *text, uid_t *uid, gid_t *gid, hc_error_t **err)
 	*gid = g;
 	return 0;
 bad:
-	return hc_error_set(err, 0, "--user \"%s\": expected UID[:GID], as numbers", text);
+	return hc_error_set(err, EINVAL, "--user \"%s\": expected UID[:GID], as numbers", text);
 }
 
 static bool path_within(const char *inner, const char *outer)
@@ -49,21 +49,22 @@ static bool path_within(const char *inner, const char *outer)
 int hcrun_channels_conflict(const struct hc_spec *a, const struct hc_spec *b, hc_error_t **err)
 {
 	if (strcmp(a->host_path, b->host_path) == 0)
-		return hc_error_set(err, 0, "--host-channel: host path \"%s\" is given twice",
+		return hc_error_set(err, EINVAL, "--host-channel: host path \"%s\" is given twice",
 				    a->host_path);
 	if (path_within(a->host_path, b->host_path) || path_within(b->host_path, a->host_path))
-		return hc_error_set(err, 0,
+		return hc_error_set(err, EINVAL,
 				    "--host-channel: host paths \"%s\" and \"%s\" nest: one "
 				    "tmpfs would hide the other",
 				    b->host_path, a->host_path);
 	if (strcmp(a->container_path, b->container_path) == 0)
-		return hc_error_set(err, 0, "--host-channel: container path \"%s\" is given twice",
+		return hc_error_set(err, EINVAL,
+				    "--host-channel: container path \"%s\" is given twice",
 				    a->container_path);
 	/* The inner mount point would have to be made inside the outer
 	 * channel: a directory the host sees, or EROFS when it is ro. */
 	if (path_within(a->container_path, b->container_path) ||
 	    path_within(b->container_path, a->container_path))
-		return hc_error_set(err, 0,
+		return hc_error_set(err, EINVAL,
 				    "--host-channel: container paths \"%s\" and \"%s\" nest: "
 				    "the inner mount point would be made inside the outer "
 				    "channel",

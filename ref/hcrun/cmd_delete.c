@@ -3,6 +3,7 @@
  * hcrun delete (rm): options, then the lifecycle core's delete
  * (lifecycle.c) once per name.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -43,8 +44,9 @@ int hcrun_cmd_delete(int argc, char *argv[], hc_error_t **err)
 		}
 	}
 	if (optind >= argc)
-		return hc_error_set(err, 0, "%s: expected container names (see hcrun %s --help)",
-				    argv[0], argv[0]);
+		return hc_error_set(err, EINVAL,
+				    "%s: expected container names (see hcrun %s --help)", argv[0],
+				    argv[0]);
 	/* One failure does not spare the others. */
 	for (; optind < argc; optind++) {
 		if (hcrun_delete(argv[optind], force, err) < 0) {

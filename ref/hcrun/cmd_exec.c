@@ -3,6 +3,7 @@
  * hcrun exec: options, then the lifecycle core's exec (lifecycle_start.c):
  * one more process in a running container.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,13 +56,14 @@ int hcrun_cmd_exec(int argc, char *argv[], hc_error_t **err)
 		}
 	}
 	if (optind >= argc)
-		return hc_error_set(err, 0,
+		return hc_error_set(err, EINVAL,
 				    "exec: expected a container name (see hcrun exec --help)");
 	name = argv[optind++];
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
 	if (optind >= argc)
-		return hc_error_set(err, 0, "exec: expected a command after the name %s", name);
+		return hc_error_set(err, EINVAL, "exec: expected a command after the name %s",
+				    name);
 	opts.argv = argv + optind;
 	return hcrun_exec(name, &opts, err);
 }

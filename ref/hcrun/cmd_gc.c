@@ -3,6 +3,7 @@
  * hcrun gc: repair what crashed runs left behind (gc.c does it; what it
  * repairs and what it leaves is said there).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -39,6 +40,6 @@ int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err)
 		}
 	}
 	if (optind < argc)
-		return hc_error_set(err, 0, "gc: unexpected argument \"%s\"", argv[optind]);
+		return hc_error_set(err, EINVAL, "gc: unexpected argument \"%s\"", argv[optind]);
 	return hcrun_gc() ? 0 : HCRUN_EXIT_ERROR;
 }

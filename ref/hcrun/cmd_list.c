@@ -4,6 +4,7 @@
  * unless -a. The status shown is the live one: a container recorded as
  * running whose process is gone shows as stopped.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -69,7 +70,7 @@ int hcrun_cmd_list(int argc, char *argv[], hc_error_t **err)
 		}
 	}
 	if (optind < argc)
-		return hc_error_set(err, 0, "%s: unexpected argument \"%s\"", argv[0],
+		return hc_error_set(err, EINVAL, "%s: unexpected argument \"%s\"", argv[0],
 				    argv[optind]);
 	ret = hcrun_list(all, &states, &count, err);
 	if (ret < 0)

@@ -140,7 +140,7 @@ static int oci_prepare(int argc, char *argv[], hc_error_t **err)
 		}
 	}
 	if (argc - optind != 1)
-		return hc_error_set(err, 0,
+		return hc_error_set(err, EINVAL,
 				    "oci prepare: expected one BUNDLE (see hcrun oci --help)");
 	if (realpath(argv[optind], bundle) == NULL)
 		return hc_error_sys(err, errno, "bundle %s", argv[optind]);
@@ -258,7 +258,8 @@ static int oci_teardown_or_keep(int argc, char *argv[], bool keep, hc_error_t **
 		}
 	}
 	if (argc - optind != 1)
-		return hc_error_set(err, 0, "oci %s: expected one BUNDLE (see hcrun oci --help)",
+		return hc_error_set(err, EINVAL,
+				    "oci %s: expected one BUNDLE (see hcrun oci --help)",
 				    keep ? "keep" : "teardown");
 	if (state_path_of(argv[optind], path, sizeof(path), err) < 0)
 		return HCRUN_EXIT_ERROR;
@@ -464,7 +465,7 @@ int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err)
 	const char *verb;
 
 	if (argc < 2) {
-		hc_error_set(err, 0,
+		hc_error_set(err, EINVAL,
 			     "oci: expected prepare, teardown, keep or hook (see hcrun oci "
 			     "--help)");
 		return HCRUN_EXIT_ERROR;
@@ -486,6 +487,6 @@ int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err)
 		return hook_precreate(err);
 	if (strcmp(verb, "hook") == 0 && argc == 3 && strcmp(argv[2], "poststop") == 0)
 		return hook_poststop(err);
-	hc_error_set(err, 0, "oci: unknown command \"%s\" (see hcrun oci --help)", verb);
+	hc_error_set(err, EINVAL, "oci: unknown command \"%s\" (see hcrun oci --help)", verb);
 	return HCRUN_EXIT_ERROR;
 }

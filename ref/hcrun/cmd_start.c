@@ -4,6 +4,7 @@
  * as docker start: a monitor waits for it; -a waits here and returns its
  * exit status.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -44,7 +45,7 @@ int hcrun_cmd_start(int argc, char *argv[], hc_error_t **err)
 		}
 	}
 	if (argc - optind != 1)
-		return hc_error_set(err, 0,
+		return hc_error_set(err, EINVAL,
 				    "start: expected one container name (see hcrun start --help)");
 	/* --rm given at create is honoured by the monitor through the state. */
 	return hcrun_start(argv[optind], &opts, err);

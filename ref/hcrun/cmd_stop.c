@@ -42,7 +42,7 @@ int hcrun_cmd_stop(int argc, char *argv[], hc_error_t **err)
 			timeout = strtoul(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || optarg[0] == '-' || errno != 0 ||
 			    timeout > 24 * 3600)
-				return hc_error_set(err, 0,
+				return hc_error_set(err, EINVAL,
 						    "-t \"%s\": expected whole seconds, 0 to 86400",
 						    optarg);
 			break;
@@ -54,7 +54,7 @@ int hcrun_cmd_stop(int argc, char *argv[], hc_error_t **err)
 		}
 	}
 	if (optind >= argc)
-		return hc_error_set(err, 0,
+		return hc_error_set(err, EINVAL,
 				    "stop: expected container names (see hcrun stop --help)");
 	/* One failure does not spare the others. */
 	for (; optind < argc; optind++) {

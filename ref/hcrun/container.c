@@ -337,7 +337,7 @@ static int pick_staging(const struct hcrun_config *cfg, const char **out, hc_err
 			return 0;
 		}
 	}
-	return hc_error_set(err, 0,
+	return hc_error_set(err, ENOENT,
 			    "no directory to stage the container root in: the rootfs or a host "
 			    "channel lies under each of /run, /tmp, /mnt, /var/tmp, /media, "
 			    "/srv, /opt");
@@ -861,7 +861,7 @@ int hcrun_container_release(struct hcrun_proc *proc, int *exit_code, hc_error_t 
 		goto fail;
 	}
 	if ((size_t)n <= offsetof(struct setup_msg, msg) || m.type != SETUP_ERROR) {
-		hc_error_set(err, 0, "the container process sent an unexpected message");
+		hc_error_set(err, EPROTO, "the container process sent an unexpected message");
 		goto fail;
 	}
 	memset((char *)&m + n, 0, sizeof(m) - (size_t)n);
@@ -1071,7 +1071,7 @@ int hcrun_exec_spawn(const struct hcrun_config *cfg, pid_t init_pid, const char 
 
 	memset(&a, 0, sizeof(a));
 	if (init_pid <= 0)
-		return hc_error_set(err, 0, "the container is not running");
+		return hc_error_set(err, ESRCH, "the container is not running");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return hc_error_sys(err, errno, "socketpair");
 	ours = sv[0];

@@ -75,7 +75,7 @@ static int default_rootfs(char *buf, size_t len, hc_error_t **err)
 	if (env != NULL && env[0] != '\0') {
 		m = snprintf(buf, len, "%s", env);
 		if (m < 0 || (size_t)m >= len)
-			return hc_error_set(err, 0, "HCRUN_ROOTFS is too long");
+			return hc_error_set(err, EINVAL, "HCRUN_ROOTFS is too long");
 		return 0;
 	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -85,7 +85,7 @@ static int default_rootfs(char *buf, size_t len, hc_error_t **err)
 	exe[n] = '\0';
 	m = snprintf(buf, len, "%s/rootfs", dirname(exe));
 	if (m < 0 || (size_t)m >= len)
-		return hc_error_set(err, 0, "the default rootfs path is too long");
+		return hc_error_set(err, EINVAL, "the default rootfs path is too long");
 	return 0;
 }
 
@@ -99,7 +99,7 @@ static int set_rootfs(const char *given, struct hcrun_config *cfg, hc_error_t **
 		if (default_rootfs(path, sizeof(path), err) < 0)
 			return -1;
 	} else if (snprintf(path, sizeof(path), "%s", given) >= (int)sizeof(path)) {
-		return hc_error_set(err, 0, "--rootfs: path too long");
+		return hc_error_set(err, EINVAL, "--rootfs: path too long");
 	}
 	/* Resolved once, here: the state records where it really is. */
 	if (realpath(path, cfg->rootfs) == NULL)
@@ -160,7 +160,7 @@ static int set_argv(int argc, char *argv[], struct hcrun_config *cfg, hc_error_t
 		cfg->argc = i + 1;
 	}
 	if (cfg->argv[0][0] == '\0')
-		return hc_error_set(err, 0, "the command is an empty word");
+		return hc_error_set(err, EINVAL, "the command is an empty word");
 	return 0;
 }
 
@@ -250,8 +250,8 @@ int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opt
 			else if (strcmp(optarg, "none") == 0)
 				o->cfg.net_host = false;
 			else
-				return hc_error_set(err, 0, "--net \"%s\": expected none or host",
-						    optarg);
+				return hc_error_set(err, EINVAL,
+						    "--net \"%s\": expected none or host", optarg);
 			break;
 		case 'i':
 			o->cfg.interactive = true;

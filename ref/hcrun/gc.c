@@ -179,7 +179,7 @@ static bool gc_containers(void)
 		int lock = -1;
 
 		if (hcrun_name_check(names[i], NULL) < 0) {
-			hc_error_set(&err, 0, "%s/%s: not a container name: left alone",
+			hc_error_set(&err, EINVAL, "%s/%s: not a container name: left alone",
 				     hcrun_root(), names[i]);
 			goto bad;
 		}

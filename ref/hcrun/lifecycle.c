@@ -206,7 +206,7 @@ int hcrun_delete_locked(struct hcrun_state *st, hc_error_t **err)
 		 * again; dropping it would orphan a mount or a cgroup. */
 		if (hcrun_state_save(st, err) < 0)
 			return -1;
-		return hc_error_set(err, 0,
+		return hc_error_set(err, EBUSY,
 				    "container %s was not fully deleted; its state is kept: run "
 				    "hcrun delete %s again",
 				    name, name);

@@ -37,7 +37,8 @@ static int memory_limit(const struct hcrun_config *cfg, uint64_t *limit, hc_erro
 		return 0;
 	for (i = 0; i < cfg->nchannels; i++) {
 		if (__builtin_add_overflow(*limit, cfg->channels[i].spec.size, limit))
-			return hc_error_set(err, 0, "--memory plus the channel sizes overflows");
+			return hc_error_set(err, EOVERFLOW,
+					    "--memory plus the channel sizes overflows");
 	}
 	return 0;
 }
@@ -320,7 +321,7 @@ static int read_report(int sock, const char *name, hc_error_t **err)
 		n = recv(sock, &rep, sizeof(rep), MSG_WAITALL);
 	} while (n < 0 && errno == EINTR);
 	if (n != (ssize_t)sizeof(rep)) {
-		hc_error_set(err, 0, "the monitor of %s died before it started the container",
+		hc_error_set(err, ECHILD, "the monitor of %s died before it started the container",
 			     name);
 		return HCRUN_EXIT_ERROR;
 	}
@@ -516,7 +517,7 @@ int hcrun_exec(const char *name, const struct hcrun_exec_opts *opts, hc_error_t 
 	if (hcrun_state_load(name, &st, err) < 0)
 		return HCRUN_EXIT_ERROR;
 	if (hcrun_state_live_status(&st) != HCRUN_RUNNING) {
-		hc_error_set(err, 0, "container %s is not running", name);
+		hc_error_set(err, ESRCH, "container %s is not running", name);
 		goto out;
 	}
 	if (!user_set) {

@@ -137,7 +137,7 @@ static int dispatch(int argc, char *argv[], hc_error_t **err)
 		switch (c) {
 		case 'r':
 			if (optarg[0] == '\0')
-				return hc_error_set(err, 0, "--root needs a directory");
+				return hc_error_set(err, EINVAL, "--root needs a directory");
 			hcrun_set_root(optarg);
 			break;
 		case 'h':
@@ -154,7 +154,7 @@ static int dispatch(int argc, char *argv[], hc_error_t **err)
 		return -1;
 	if (optind >= argc) {
 		usage(stderr);
-		return hc_error_set(err, 0, "no command given");
+		return hc_error_set(err, EINVAL, "no command given");
 	}
 	verb = argv[optind];
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -169,7 +169,7 @@ static int dispatch(int argc, char *argv[], hc_error_t **err)
 		optind = 0;
 		return cmd->run(argc, argv, err);
 	}
-	return hc_error_set(err, 0, "unknown command \"%s\" (see hcrun --help)", verb);
+	return hc_error_set(err, EINVAL, "unknown command \"%s\" (see hcrun --help)", verb);
 }
 
 int main(int argc, char *argv[])

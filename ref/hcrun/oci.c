@@ -519,7 +519,7 @@ int hcrun_oci_kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err)
 			const char *a = ch->host.real_path, *b = kit->channels[j].host.real_path;
 
 			if (strcmp(a, b) == 0 || path_within(a, b) || path_within(b, a)) {
-				hc_error_set(err, 0,
+				hc_error_set(err, EINVAL,
 					     "--host-channel: host paths \"%s\" and \"%s\" nest "
 					     "once resolved (\"%s\", \"%s\"): one tmpfs would "
 					     "hide the other",

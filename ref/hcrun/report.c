@@ -4,6 +4,7 @@
  * from main.c so that the verbs and the lifecycle core, which main.c
  * dispatches to, can use them without calling back into it.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,15 +29,17 @@ int hcrun_opt_error(const char *cmd, int c, char *const argv[], hc_error_t **err
 	if (optopt != 0 && strncmp(word, "--", 2) != 0)
 		word = shortopt;
 	if (c == ':')
-		return hc_error_set(err, 0, "%s%soption %s needs a value (see hcrun%s%s --help)",
+		return hc_error_set(err, EINVAL,
+				    "%s%soption %s needs a value (see hcrun%s%s --help)",
 				    global ? "" : cmd, global ? "" : ": ", word, global ? "" : " ",
 				    global ? "" : cmd);
 	/* A known long option given a value it does not take: "--rm=yes". */
 	if (optopt != 0 && strncmp(word, "--", 2) == 0)
-		return hc_error_set(err, 0, "%s%soption %.*s takes no value (see hcrun%s%s --help)",
+		return hc_error_set(err, EINVAL,
+				    "%s%soption %.*s takes no value (see hcrun%s%s --help)",
 				    global ? "" : cmd, global ? "" : ": ", (int)strcspn(word, "="),
 				    word, global ? "" : " ", global ? "" : cmd);
-	return hc_error_set(err, 0, "%s%sunknown option %s (see hcrun%s%s --help)",
+	return hc_error_set(err, EINVAL, "%s%sunknown option %s (see hcrun%s%s --help)",
 			    global ? "" : cmd, global ? "" : ": ", word, global ? "" : " ",
 			    global ? "" : cmd);
 }

@@ -76,7 +76,7 @@ int hcrun_name_check(const char *name, hc_error_t **err)
 	}
 	return 0;
 bad:
-	return hc_error_set(err, 0,
+	return hc_error_set(err, EINVAL,
 			    "invalid container name \"%s\": expected [A-Za-z0-9][A-Za-z0-9_.-], "
 			    "at most %d characters",
 			    name, HCRUN_NAME_MAX);
