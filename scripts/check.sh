@@ -5,7 +5,9 @@
 #  1. clang-format: every tracked C file matches .clang-format;
 #  2. cppcheck: warnings, portability and performance findings are errors;
 #  3. shellcheck: warnings in any tracked shell script (found by its #!);
-#  4. an ASan+UBSan build (build/asan) running the unit tests.
+#  4. no tracked file points outside the repository;
+#  5. an ASan+UBSan build (build/asan) running the unit tests;
+#  6. the layers of hcrun: no two files call each other in a circle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,5 +53,8 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if ! make --no-print-directory SANITIZE=1 run_unit_tests; then
 	status=1
 fi
+
+step "layers of hcrun"
+scripts/check-layers.sh build/asan/obj/ref/hcrun || status=1
 
 exit $status
