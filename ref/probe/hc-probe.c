@@ -37,7 +37,8 @@
  * The pattern is position-addressed (every 8-byte word is a hash of the seed
  * and the word's index), so write, mmap-write, read and mmap-read agree
  * whatever the chunk sizes; equal sums mean equal bytes, with FNV-1a's
- * confidence. `hc-probe --help` says the same with the details.
+ * confidence. The pattern and the sum come from hc-pattern.h, which the
+ * selftests include too. `hc-probe --help` says the same with the details.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,14 +64,14 @@
 #include <linux/capability.h>
 #include <linux/magic.h>
 
+#include "hc-pattern.h"
+
 #define EXIT_OK	   0
 #define EXIT_FAIL  1
 #define EXIT_USAGE 2
 
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME  0x100000001b3ULL
-#define CHUNK	   (1 << 16)
-#define MIB	   (1ULL << 20)
+#define CHUNK (1 << 16)
+#define MIB   (1ULL << 20)
 /* A listener needs a moment between bind() and listen(); connect waits this long. */
 #define CONNECT_RETRY_MS 5000
 #define LINE_MAX_BYTES	 4096
@@ -195,36 +196,6 @@ static int parse_u64(const char *text, uint64_t *value)
 	return 0;
 }
 
-/* ------------------------------------------------------------- pattern */
-
-static uint64_t splitmix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-/* Fill buf with the pattern's bytes [offset, offset + len). */
-static void pattern(uint64_t seed, uint64_t offset, unsigned char *buf, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		uint64_t pos = offset + i;
-		uint64_t word = splitmix64(seed + pos / 8);
-
-		buf[i] = (unsigned char)(word >> (8 * (pos % 8)));
-	}
-}
-
-static uint64_t fnv1a(uint64_t h, const unsigned char *buf, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		h ^= buf[i];
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
 /* write(2) until done; a short write is followed by one that says why. */
 static int write_all(int fd, const void *buf, size_t len, uint64_t *done)
 {
@@ -278,7 +249,7 @@ static int cmd_write(int argc, char **argv)
 {
 	static unsigned char buf[CHUNK];
 	const char *path = argv[0];
-	uint64_t bytes, seed = 1, done = 0, sum = FNV_OFFSET;
+	uint64_t bytes, seed = 1, done = 0, sum = HC_FNV1A_OFFSET;
 	int fd;
 
 	if (argc < 2 || argc > 3)
@@ -293,8 +264,8 @@ static int cmd_write(int argc, char **argv)
 	while (done < bytes) {
 		size_t n = bytes - done < sizeof(buf) ? (size_t)(bytes - done) : sizeof(buf);
 
-		pattern(seed, done, buf, n);
-		sum = fnv1a(sum, buf, n);
+		hc_pattern_fill(seed, done, buf, n);
+		sum = hc_fnv1a(sum, buf, n);
 		if (write_all(fd, buf, n, &done) < 0) {
 			int e = errno;
 
@@ -311,7 +282,7 @@ static int cmd_read(int argc, char **argv)
 {
 	static unsigned char buf[CHUNK];
 	const char *path = argv[0];
-	uint64_t done = 0, sum = FNV_OFFSET;
+	uint64_t done = 0, sum = HC_FNV1A_OFFSET;
 	int fd;
 
 	if (argc != 1)
@@ -332,7 +303,7 @@ static int cmd_read(int argc, char **argv)
 		}
 		if (n == 0)
 			break;
-		sum = fnv1a(sum, buf, (size_t)n);
+		sum = hc_fnv1a(sum, buf, (size_t)n);
 		done += (uint64_t)n;
 	}
 	close(fd);
@@ -398,7 +369,7 @@ static int catch_sigbus(void)
 static int mmap_common(const char *op, const char *path, uint64_t bytes, bool writing,
 		       uint64_t seed)
 {
-	volatile uint64_t sum = FNV_OFFSET;
+	volatile uint64_t sum = HC_FNV1A_OFFSET;
 	unsigned char *map;
 	int fd, e;
 
@@ -412,7 +383,7 @@ static int mmap_common(const char *op, const char *path, uint64_t bytes, bool wr
 	}
 	if (bytes == 0) {
 		close(fd);
-		return result("bytes=0 sum=%016" PRIx64, (uint64_t)FNV_OFFSET);
+		return result("bytes=0 sum=%016" PRIx64, (uint64_t)HC_FNV1A_OFFSET);
 	}
 	map = mmap(NULL, bytes, writing ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
 	e = errno;
@@ -429,8 +400,8 @@ static int mmap_common(const char *op, const char *path, uint64_t bytes, bool wr
 		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
 
 		if (writing)
-			pattern(seed, off, map + off, n);
-		sum = fnv1a(sum, map + off, n);
+			hc_pattern_fill(seed, off, map + off, n);
+		sum = hc_fnv1a(sum, map + off, n);
 	}
 	if (writing && msync(map, bytes, MS_SYNC) < 0)
 		return fail(op, path, errno);
