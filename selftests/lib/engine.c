@@ -26,27 +26,32 @@
 static char driver_path[PATH_MAX];
 static char driver_name[64];
 
-static int engines_dir(char *dir, size_t len)
+int hct_built_path(const char *env, int up, const char *leaf, char *path, size_t len)
 {
-	const char *env = getenv("HCT_ENGINES_DIR");
+	const char *val = getenv(env);
 	char exe[PATH_MAX];
 	ssize_t n;
 
-	if (env != NULL && env[0] != '\0')
-		return snprintf(dir, len, "%s", env) < (int)len ? 0 : -ENAMETOOLONG;
-	/* Built programs live in build/selftests/<dir>/<prog> of the tree. */
+	if (val != NULL && val[0] != '\0')
+		return snprintf(path, len, "%s", val) < (int)len ? 0 : -ENAMETOOLONG;
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n < 0)
 		return -errno;
 	exe[n] = '\0';
-	for (int up = 0; up < 4; up++) {
+	for (int i = 0; i < up; i++) {
 		char *slash = strrchr(exe, '/');
 
 		if (slash == NULL)
 			return -ENOENT;
 		*slash = '\0';
 	}
-	return snprintf(dir, len, "%s/selftests/engines", exe) < (int)len ? 0 : -ENAMETOOLONG;
+	return snprintf(path, len, "%s/%s", exe, leaf) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+/* Built programs live in build/selftests/<dir>/<prog> of the tree. */
+static int engines_dir(char *dir, size_t len)
+{
+	return hct_built_path("HCT_ENGINES_DIR", 4, "selftests/engines", dir, len);
 }
 
 const char *hct_engine_driver(char *why, size_t whylen)
@@ -212,48 +217,25 @@ out:
 	return o->status;
 }
 
+int hct_args(char *argv[], int n, int max, va_list ap)
+{
+	char *a;
+
+	while (n < max && (a = va_arg(ap, char *)) != NULL)
+		argv[n++] = a;
+	argv[n] = NULL;
+	return n;
+}
+
 int hct_engine(struct hct_out *o, const char *verb, ...)
 {
 	char *argv[MAX_ARGS + 1];
 	va_list ap;
-	int n = 0;
 
-	argv[n++] = (char *)verb;
+	argv[0] = (char *)verb;
 	va_start(ap, verb);
-	while (n < MAX_ARGS) {
-		char *a = va_arg(ap, char *);
-
-		if (a == NULL)
-			break;
-		argv[n++] = a;
-	}
+	hct_args(argv, 1, MAX_ARGS, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	return hct_enginev(o, NULL, 0, argv);
-}
-
-int hct_engine_sh(struct hct_out *o, const char *name, int uid, const char *fmt, ...)
-{
-	char script[4096], user[32];
-	char *argv[10];
-	va_list ap;
-	int n = 0;
-
-	va_start(ap, fmt);
-	vsnprintf(script, sizeof(script), fmt, ap);
-	va_end(ap);
-	argv[n++] = "exec";
-	argv[n++] = (char *)name;
-	if (uid >= 0) {
-		snprintf(user, sizeof(user), "%d:%d", uid, uid);
-		argv[n++] = "--user";
-		argv[n++] = user;
-	}
-	argv[n++] = "--";
-	argv[n++] = "/bin/sh";
-	argv[n++] = "-c";
-	argv[n++] = script;
-	argv[n] = NULL;
 	return hct_enginev(o, NULL, 0, argv);
 }
 

@@ -7,6 +7,7 @@
 #ifndef HCT_ENGINE_H
 #define HCT_ENGINE_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -30,6 +31,12 @@ const char *hct_engine_driver(char *why, size_t whylen);
 const char *hct_engine_name(void);
 
 /*
+ * A path of the build this program belongs to: $env when set, else leaf
+ * in the directory up levels above the program (/proc/self/exe).
+ */
+int hct_built_path(const char *env, int up, const char *leaf, char *path, size_t len);
+
+/*
  * Run DRIVER argv[0] argv[1] ... (NULL-terminated), stdin from /dev/null
  * unless input != NULL (then written to its stdin), with a bound of
  * timeout_ms (killed past it: status -ETIMEDOUT). Returns o->status.
@@ -37,13 +44,11 @@ const char *hct_engine_name(void);
 int hct_enginev(struct hct_out *o, const char *input, long timeout_ms, char *const argv[]);
 /* Same, arguments as a NULL-terminated list. */
 int hct_engine(struct hct_out *o, const char *verb, ...) __attribute__((sentinel));
-
 /*
- * exec NAME -- /bin/sh -c SCRIPT in the container, as uid when uid >= 0.
- * Returns the status.
+ * Append the NULL-terminated char * arguments of ap to argv from index n,
+ * up to index max, then NULL (argv has max + 1 entries); the new count.
  */
-int hct_engine_sh(struct hct_out *o, const char *name, int uid, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+int hct_args(char *argv[], int n, int max, va_list ap);
 
 /* A unique container name for this test: hct-<pid>-<what>. */
 void hct_engine_container_name(char *buf, size_t len, const char *what);

@@ -117,6 +117,11 @@ struct hct_mount {
 /* The topmost mount whose mount point is exactly target. -ENOENT if none. */
 int hct_mount_lookup(const char *target, struct hct_mount *m);
 /*
+ * The same in a mountinfo text read elsewhere (a container's, through cat):
+ * -EBADMSG when libmount cannot parse it.
+ */
+int hct_mount_lookup_text(const char *text, const char *target, struct hct_mount *m);
+/*
  * Whether optstr holds option name (with value when value != NULL),
  * as libmount parses it.
  */

@@ -52,28 +52,55 @@ static void copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src ? src : "");
 }
 
-int hct_mount_lookup(const char *target, struct hct_mount *m)
+/* The topmost mount at target in tb into m; -ENOENT when there is none. */
+static int table_lookup(struct libmnt_table *tb, const char *target, struct hct_mount *m)
 {
-	struct libmnt_table *tb;
-	struct libmnt_fs *fs;
-	int ret = 0;
-
-	tb = mnt_new_table_from_file("/proc/self/mountinfo");
-	if (!tb)
-		return -errno ? -errno : -EIO;
 	/* Backward: the last mount on a mount point is the one on top. */
-	fs = mnt_table_find_target(tb, target, MNT_ITER_BACKWARD);
-	if (!fs) {
-		ret = -ENOENT;
-		goto out;
-	}
+	struct libmnt_fs *fs = mnt_table_find_target(tb, target, MNT_ITER_BACKWARD);
+
+	if (!fs)
+		return -ENOENT;
 	copy_str(m->fstype, sizeof(m->fstype), mnt_fs_get_fstype(fs));
 	copy_str(m->source, sizeof(m->source), mnt_fs_get_source(fs));
 	copy_str(m->vfs_options, sizeof(m->vfs_options), mnt_fs_get_vfs_options(fs));
 	copy_str(m->fs_options, sizeof(m->fs_options), mnt_fs_get_fs_options(fs));
 	copy_str(m->optional_fields, sizeof(m->optional_fields), mnt_fs_get_optional_fields(fs));
-out:
+	return 0;
+}
+
+int hct_mount_lookup(const char *target, struct hct_mount *m)
+{
+	struct libmnt_table *tb;
+	int ret;
+
+	tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	if (!tb)
+		return -errno ? -errno : -EIO;
+	ret = table_lookup(tb, target, m);
 	mnt_unref_table(tb);
+	return ret;
+}
+
+int hct_mount_lookup_text(const char *text, const char *target, struct hct_mount *m)
+{
+	struct libmnt_table *tb;
+	FILE *f;
+	int ret;
+
+	f = fmemopen((void *)text, strlen(text), "r");
+	if (!f)
+		return -errno;
+	tb = mnt_new_table();
+	if (!tb) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (mnt_table_parse_stream(tb, f, "mountinfo text") != 0)
+		ret = -EBADMSG;
+	else
+		ret = table_lookup(tb, target, m);
+	mnt_unref_table(tb);
+	fclose(f);
 	return ret;
 }
 
