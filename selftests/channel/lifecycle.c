@@ -37,10 +37,9 @@
 
 #include "kselftest_harness.h"
 
-#include "channel_kit.h"
+#include "channel.h"
 #include "harness.h"
 
-#define CPATH	  "/mnt/ch"
 #define TIMEOUT_S 90
 #define FREE_MS	  5000
 #define DYING_MS  10000
@@ -49,8 +48,8 @@
 
 FIXTURE(lifecycle)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	char host[2 * PATH_MAX]; /* the channel's host path of this test */
 	/* what the test made in the scratch dir, removed in reverse order */
 	char made[MAX_MADE][2 * PATH_MAX];
@@ -66,7 +65,7 @@ FIXTURE_SETUP(lifecycle)
 
 	HCT_ALWAYS_TEARDOWN();
 	self->fd = -1;
-	ret = hck_box_init(&self->box, "life", why, sizeof(why));
+	ret = hch_box_init(&self->box, "life", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -96,7 +95,7 @@ FIXTURE_TEARDOWN(lifecycle)
 {
 	struct stat st;
 
-	HCK_TEARDOWN_BEGIN();
+	HCT_TEARDOWN_BEGIN();
 	if (self->fd >= 0)
 		close(self->fd);
 	if (self->box.name[0] != '\0') {
@@ -113,18 +112,18 @@ FIXTURE_TEARDOWN(lifecycle)
 	 * nothing behind. Only ever rmdir: never what holds something.
 	 */
 	if (strcmp(self->host, self->box.host) != 0) {
-		if (hck_rmdir(self->host) < 0)
+		if (hch_rmdir(self->host) < 0)
 			TH_LOG("teardown: rmdir %s: %s", self->host, strerror(errno));
 		remove_empty_parents(self->host, self->box.scratch);
 	}
 	for (int i = self->nmade - 1; i >= 0; i--) {
 		const char *p = self->made[i];
-		int ret = lstat(p, &st) == 0 && S_ISLNK(st.st_mode) ? hck_unlink(p) : hck_rmdir(p);
+		int ret = lstat(p, &st) == 0 && S_ISLNK(st.st_mode) ? hch_unlink(p) : hch_rmdir(p);
 
 		if (ret < 0)
 			TH_LOG("teardown: removing %s: %s", p, strerror(-ret));
 	}
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 /* Remember scratch/leaf, which the test made, for the teardown. */
@@ -143,9 +142,9 @@ static int create(struct __test_metadata *_metadata, FIXTURE_DATA(lifecycle) * s
 {
 	char spec[3 * PATH_MAX];
 
-	snprintf(spec, sizeof(spec), "%s:" CPATH ":rw:%s", self->host, size);
-	if (hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL) != 0) {
-		TH_LOG("%s", hck_log(&self->r));
+	snprintf(spec, sizeof(spec), "%s:" HCH_CTR ":rw:%s", self->host, size);
+	if (hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL) != 0) {
+		TH_LOG("%s", hch_log(&self->r));
 		return -1;
 	}
 	return 0;
@@ -153,8 +152,8 @@ static int create(struct __test_metadata *_metadata, FIXTURE_DATA(lifecycle) * s
 
 static int verb(struct __test_metadata *_metadata, FIXTURE_DATA(lifecycle) * self, const char *v)
 {
-	if (hck_run(&self->r, v, self->box.name, NULL) != 0) {
-		TH_LOG("%s", hck_log(&self->r));
+	if (hch_run(&self->r, v, self->box.name, NULL) != 0) {
+		TH_LOG("%s", hch_log(&self->r));
 		return -1;
 	}
 	return 0;
@@ -183,10 +182,10 @@ static int container_write(FIXTURE_DATA(lifecycle) * self, const char *leaf, int
 {
 	char path[64], bytes[32], s[16];
 
-	snprintf(path, sizeof(path), CPATH "/%s", leaf);
+	snprintf(path, sizeof(path), HCH_CTR "/%s", leaf);
 	snprintf(bytes, sizeof(bytes), "%" PRIu64, (uint64_t)BIG);
 	snprintf(s, sizeof(s), "%d", seed);
-	return hck_probe(&self->r, self->box.name, "write", path, bytes, s, NULL);
+	return hch_probe(&self->r, self->box.name, -1, "write", path, bytes, s, NULL);
 }
 
 /* The host writes a small pattern; the container must read the same sum. */
@@ -194,17 +193,17 @@ static void expect_shared(struct __test_metadata *_metadata, FIXTURE_DATA(lifecy
 			  const char *hostdir)
 {
 	char path[3 * PATH_MAX];
-	uint64_t sum = 0, want = hck_pattern_sum(5, 100000);
+	uint64_t sum = 0, want = hch_pattern_sum(5, 100000);
 
 	snprintf(path, sizeof(path), "%s/shared", hostdir);
-	ASSERT_EQ(0, hck_write_pattern(path, 100000, 5)) TH_LOG("writing %s", path);
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", CPATH "/shared", NULL))
-	TH_LOG("%s", hck_log(&self->r));
-	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
+	ASSERT_EQ(0, hch_write_pattern(path, 100000, 5)) TH_LOG("writing %s", path);
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "read", HCH_CTR "/shared", NULL))
+	TH_LOG("%s", hch_log(&self->r));
+	EXPECT_EQ(0, hch_kv_u64(self->r.o.out, "sum", 16, &sum));
 	EXPECT_EQ(want, sum)
 	TH_LOG("contract section 1: the container reads sum %016" PRIx64 " of %s, want %016" PRIx64
 	       "; %s",
-	       sum, path, want, hck_log(&self->r));
+	       sum, path, want, hch_log(&self->r));
 }
 
 TEST_F_TIMEOUT(lifecycle, create_makes_directory_not_mounted, TIMEOUT_S)
@@ -220,7 +219,7 @@ TEST_F_TIMEOUT(lifecycle, create_makes_directory_not_mounted, TIMEOUT_S)
 	       strerror(errno));
 	EXPECT_TRUE(S_ISDIR(st.st_mode))
 	TH_LOG("contract section 3: the host path is mode %o, want a directory", st.st_mode);
-	n = hck_mount_count(self->host);
+	n = hch_mount_count(self->host);
 	EXPECT_EQ(0, n)
 	TH_LOG("contract section 3: %d mounts at %s after create, want none before "
 	       "start",
@@ -240,7 +239,7 @@ TEST_F_TIMEOUT(lifecycle, start_mounts_tmpfs_1777, TIMEOUT_S)
 	ASSERT_EQ(0, hct_mount_lookup(self->host, &m))
 	TH_LOG("contract section 3: no mount at %s after start", self->host);
 	EXPECT_STREQ("tmpfs", m.fstype) TH_LOG("contract section 3: want a tmpfs");
-	n = hck_mount_count(self->host);
+	n = hch_mount_count(self->host);
 	EXPECT_EQ(1, n) TH_LOG("%d mounts at %s, want 1", n, self->host);
 	ASSERT_EQ(0, stat(self->host, &st));
 	EXPECT_EQ(S_IFDIR | 01777, st.st_mode)
@@ -253,39 +252,39 @@ TEST_F_TIMEOUT(lifecycle, start_mounts_tmpfs_1777, TIMEOUT_S)
 TEST_F_TIMEOUT(lifecycle, data_survives_stop_start, TIMEOUT_S)
 {
 	char hfile[3 * PATH_MAX], state[32] = "";
-	uint64_t size = 0, bad = 0, sum = 0, want = hck_pattern_sum(9, BIG);
+	uint64_t size = 0, bad = 0, sum = 0, want = hch_pattern_sum(9, BIG);
 	int n, ret;
 
 	if (_metadata->skip)
 		return;
 	ASSERT_EQ(0, create(_metadata, self, "64M"));
 	ASSERT_EQ(0, verb(_metadata, self, "start"));
-	ASSERT_EQ(0, container_write(self, "keep", 9)) TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, container_write(self, "keep", 9)) TH_LOG("%s", hch_log(&self->r));
 	ASSERT_EQ(0, verb(_metadata, self, "stop"));
 	ASSERT_EQ(0, verb(_metadata, self, "state"));
 	sscanf(self->r.o.out, "%31s", state);
-	EXPECT_STREQ("stopped", state) TH_LOG("%s", hck_log(&self->r));
+	EXPECT_STREQ("stopped", state) TH_LOG("%s", hch_log(&self->r));
 
-	n = hck_mount_count(self->host);
+	n = hch_mount_count(self->host);
 	EXPECT_EQ(1, n)
 	TH_LOG("contract section 3: stop does nothing to the channel: %d mounts "
 	       "at %s, want 1",
 	       n, self->host);
 	snprintf(hfile, sizeof(hfile), "%s/keep", self->host);
-	ret = hck_check_pattern(hfile, BIG, 9, &size, &bad, &sum);
+	ret = hch_check_pattern(hfile, BIG, 9, &size, &bad, &sum);
 	EXPECT_EQ(0, ret)
 	TH_LOG("contract section 3: after stop the host reads %" PRIu64 " bytes of %" PRIu64
 	       ", first difference at %" PRIu64 " (%s)",
 	       size, (uint64_t)BIG, bad, ret < 0 ? strerror(-ret) : "read");
 
 	ASSERT_EQ(0, verb(_metadata, self, "start"));
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", CPATH "/keep", NULL))
-	TH_LOG("contract section 3: the data is gone after stop/start; %s", hck_log(&self->r));
-	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "read", HCH_CTR "/keep", NULL))
+	TH_LOG("contract section 3: the data is gone after stop/start; %s", hch_log(&self->r));
+	EXPECT_EQ(0, hch_kv_u64(self->r.o.out, "sum", 16, &sum));
 	EXPECT_EQ(want, sum)
 	TH_LOG("contract section 3: after restart the container reads sum %016" PRIx64
 	       ", wrote %016" PRIx64 "; %s",
-	       sum, want, hck_log(&self->r));
+	       sum, want, hch_log(&self->r));
 }
 
 TEST_F_TIMEOUT(lifecycle, restart_stacks_no_second_tmpfs, TIMEOUT_S)
@@ -301,7 +300,7 @@ TEST_F_TIMEOUT(lifecycle, restart_stacks_no_second_tmpfs, TIMEOUT_S)
 	for (int round = 1; round <= 2; round++) {
 		ASSERT_EQ(0, verb(_metadata, self, "stop"));
 		ASSERT_EQ(0, verb(_metadata, self, "start"));
-		n = hck_mount_count(self->host);
+		n = hch_mount_count(self->host);
 		EXPECT_EQ(1, n)
 		TH_LOG("contract section 3: after restart %d, %d mounts at %s, want exactly 1 (the "
 		       "tmpfs is reused, never stacked)",
@@ -323,9 +322,9 @@ TEST_F_TIMEOUT(lifecycle, delete_unmounts_and_removes_dir, TIMEOUT_S)
 		return;
 	ASSERT_EQ(0, create(_metadata, self, "1M"));
 	ASSERT_EQ(0, verb(_metadata, self, "start"));
-	ASSERT_EQ(1, hck_mount_count(self->host));
+	ASSERT_EQ(1, hch_mount_count(self->host));
 	ASSERT_EQ(0, delete (_metadata, self));
-	n = hck_mount_count(self->host);
+	n = hch_mount_count(self->host);
 	EXPECT_EQ(0, n)
 	TH_LOG("contract section 3: %d mounts at %s after delete, want none", n, self->host);
 	EXPECT_EQ(-1, lstat(self->host, &st))
@@ -346,7 +345,7 @@ TEST_F_TIMEOUT(lifecycle, delete_before_start_removes_dir, TIMEOUT_S)
 	ASSERT_EQ(0, delete (_metadata, self));
 	EXPECT_EQ(-1, lstat(self->host, &st))
 	TH_LOG("contract section 3: a container deleted before it started left %s", self->host);
-	EXPECT_EQ(0, hck_mount_count(self->host));
+	EXPECT_EQ(0, hch_mount_count(self->host));
 }
 
 TEST_F_TIMEOUT(lifecycle, delete_removes_created_parents, TIMEOUT_S)
@@ -366,7 +365,7 @@ TEST_F_TIMEOUT(lifecycle, delete_removes_created_parents, TIMEOUT_S)
 	TH_LOG("contract section 3: create makes missing parents; %s: %s", p2, strerror(errno));
 	ASSERT_EQ(0, verb(_metadata, self, "start"));
 	ASSERT_EQ(0, delete (_metadata, self));
-	EXPECT_EQ(0, hck_mount_count(self->host));
+	EXPECT_EQ(0, hch_mount_count(self->host));
 	EXPECT_EQ(-1, lstat(self->host, &st)) TH_LOG("%s left after delete", self->host);
 	EXPECT_EQ(-1, lstat(p2, &st))
 	TH_LOG("contract section 3: delete removes the parents it created; %s is left", p2);
@@ -386,7 +385,7 @@ TEST_F_TIMEOUT(lifecycle, delete_frees_shmem, TIMEOUT_S)
 	ASSERT_EQ(0, create(_metadata, self, "64M"));
 	ASSERT_EQ(0, verb(_metadata, self, "start"));
 	before = shmem_now();
-	ASSERT_EQ(0, container_write(self, "big", 4)) TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, container_write(self, "big", 4)) TH_LOG("%s", hch_log(&self->r));
 	/*
 	 * The measure can see it: the written pages are in Shmem now. Read
 	 * just around the write: Shmem is the whole machine's.
@@ -427,11 +426,11 @@ TEST_F_TIMEOUT(lifecycle, delete_leaves_no_dying_memcg, TIMEOUT_S)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, create(_metadata, self, "64M"));
 	ASSERT_EQ(0, verb(_metadata, self, "start"));
-	ret = hck_container_cg(self->box.name, &cg, rel, sizeof(rel), why, sizeof(why));
+	ret = hch_container_cg(self->box.name, &cg, rel, sizeof(rel), why, sizeof(why));
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	parent_of(rel, parent, sizeof(parent));
 	parent_of(parent, grand, sizeof(grand));
-	ASSERT_EQ(0, container_write(self, "pin", 6)) TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, container_write(self, "pin", 6)) TH_LOG("%s", hch_log(&self->r));
 	/* Baselines with the container alive: its cgroup is live, not dying. */
 	ASSERT_EQ(0, hct_cg_dying_stable(&cg, parent, &base_parent, 200, 3000));
 	if (cg.version == HCT_CG_V2)
@@ -462,7 +461,7 @@ TEST_F_TIMEOUT(lifecycle, delete_leaves_no_dying_memcg, TIMEOUT_S)
 TEST_F_TIMEOUT(lifecycle, delete_while_host_holds_file_open, TIMEOUT_S)
 {
 	char hfile[3 * PATH_MAX];
-	uint64_t base = shmem_now(), now = 0, sum = HCK_FNV_OFFSET, got = 0;
+	uint64_t base = shmem_now(), now = 0, sum = HC_FNV1A_OFFSET, got = 0;
 	static unsigned char buf[1 << 16];
 	struct stat st;
 	ssize_t n;
@@ -473,7 +472,7 @@ TEST_F_TIMEOUT(lifecycle, delete_while_host_holds_file_open, TIMEOUT_S)
 	ASSERT_NE(UINT64_MAX, base);
 	ASSERT_EQ(0, create(_metadata, self, "64M"));
 	ASSERT_EQ(0, verb(_metadata, self, "start"));
-	ASSERT_EQ(0, container_write(self, "held", 8)) TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, container_write(self, "held", 8)) TH_LOG("%s", hch_log(&self->r));
 	snprintf(hfile, sizeof(hfile), "%s/held", self->host);
 	self->fd = open(hfile, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", hfile, strerror(errno));
@@ -482,7 +481,7 @@ TEST_F_TIMEOUT(lifecycle, delete_while_host_holds_file_open, TIMEOUT_S)
 	TH_LOG("contract section 3: delete must succeed while a host process holds %s open "
 	       "(lazy unmount)",
 	       hfile);
-	cnt = hck_mount_count(self->host);
+	cnt = hch_mount_count(self->host);
 	EXPECT_EQ(0, cnt)
 	TH_LOG("contract section 3: %d mounts at %s after delete", cnt, self->host);
 	EXPECT_EQ(-1, lstat(self->host, &st))
@@ -490,11 +489,11 @@ TEST_F_TIMEOUT(lifecycle, delete_while_host_holds_file_open, TIMEOUT_S)
 
 	/* The open file still reads what was written: detached, not destroyed. */
 	while ((n = read(self->fd, buf, sizeof(buf))) > 0) {
-		sum = hck_fnv1a(sum, buf, (size_t)n);
+		sum = hc_fnv1a(sum, buf, (size_t)n);
 		got += (uint64_t)n;
 	}
 	EXPECT_EQ(BIG, got) TH_LOG("read %" PRIu64 " bytes through the held fd", got);
-	EXPECT_EQ(hck_pattern_sum(8, BIG), sum);
+	EXPECT_EQ(hch_pattern_sum(8, BIG), sum);
 	now = shmem_now();
 	TH_LOG("Shmem %" PRIu64 " before create, %" PRIu64 " after delete with the file open", base,
 	       now);
@@ -527,7 +526,7 @@ TEST_F_TIMEOUT(lifecycle, host_path_with_space, TIMEOUT_S)
 	EXPECT_STREQ("tmpfs", m.fstype);
 	expect_shared(_metadata, self, self->host);
 	ASSERT_EQ(0, delete (_metadata, self));
-	EXPECT_EQ(0, hck_mount_count(self->host)) TH_LOG("\"%s\" still mounted", self->host);
+	EXPECT_EQ(0, hch_mount_count(self->host)) TH_LOG("\"%s\" still mounted", self->host);
 	EXPECT_EQ(-1, lstat(self->host, &st)) TH_LOG("\"%s\" left after delete", self->host);
 	EXPECT_EQ(0, stat(dir, &st))
 	TH_LOG("contract section 3: delete removed \"%s\", which it did not create", dir);
@@ -560,7 +559,7 @@ TEST_F_TIMEOUT(lifecycle, host_path_under_symlinked_parent, TIMEOUT_S)
 	EXPECT_STREQ("tmpfs", m.fstype);
 	expect_shared(_metadata, self, self->host);
 	ASSERT_EQ(0, delete (_metadata, self));
-	EXPECT_EQ(0, hck_mount_count(realch)) TH_LOG("%s still mounted after delete", realch);
+	EXPECT_EQ(0, hch_mount_count(realch)) TH_LOG("%s still mounted after delete", realch);
 	EXPECT_EQ(-1, lstat(realch, &st)) TH_LOG("%s left after delete", realch);
 	ASSERT_EQ(0, lstat(link, &st))
 	TH_LOG("contract section 3: delete removed the symlink %s", link);
@@ -583,8 +582,8 @@ enum existing {
 
 FIXTURE(refuse)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	char target[2 * PATH_MAX]; /* symlink target (a dir with data, or missing) */
 	char data[3 * PATH_MAX];   /* the file with data the host path holds or leads to */
 };
@@ -599,17 +598,8 @@ FIXTURE_VARIANT_ADD(refuse, regular_file){.kind = REGULAR_FILE};
 FIXTURE_VARIANT_ADD(refuse, symlink_to_dir){.kind = SYMLINK_TO_DIR};
 FIXTURE_VARIANT_ADD(refuse, dangling_symlink){.kind = DANGLING_SYMLINK};
 
-static int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
+/* What the host path holds, or leads to, before the refused create. */
+#define USER_DATA "the user's data\n"
 
 FIXTURE_SETUP(refuse)
 {
@@ -617,7 +607,7 @@ FIXTURE_SETUP(refuse)
 	int ret;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = hck_box_init(&self->box, "refuse", why, sizeof(why));
+	ret = hch_box_init(&self->box, "refuse", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -641,29 +631,29 @@ FIXTURE_SETUP(refuse)
 		break;
 	}
 	if (self->data[0] != '\0') {
-		ASSERT_EQ(0, write_text(self->data, "the user's data\n"))
+		ASSERT_EQ(0, hch_write_new(self->data, USER_DATA, strlen(USER_DATA)))
 		TH_LOG("writing %s", self->data);
 	}
 }
 
 FIXTURE_TEARDOWN(refuse)
 {
-	HCK_TEARDOWN_BEGIN();
-	/* The host path is the test's own here: never hck_box_delete's check. */
+	HCT_TEARDOWN_BEGIN();
+	/* The host path is the test's own here: never hch_box_delete's check. */
 	if (self->box.name[0] != '\0') {
 		hct_engine_cleanup(self->box.name);
 		self->box.name[0] = '\0';
 	}
-	if (self->data[0] != '\0' && hck_unlink(self->data) < 0)
+	if (self->data[0] != '\0' && hch_unlink(self->data) < 0)
 		TH_LOG("teardown: unlink %s: %s", self->data, strerror(errno));
 	if (variant->kind == SYMLINK_TO_DIR || variant->kind == DANGLING_SYMLINK ||
 	    variant->kind == REGULAR_FILE) {
-		if (hck_unlink(self->box.host) < 0)
+		if (hch_unlink(self->box.host) < 0)
 			TH_LOG("teardown: unlink %s: %s", self->box.host, strerror(errno));
 	}
-	if (variant->kind == SYMLINK_TO_DIR && hck_rmdir(self->target) < 0)
+	if (variant->kind == SYMLINK_TO_DIR && hch_rmdir(self->target) < 0)
 		TH_LOG("teardown: rmdir %s: %s", self->target, strerror(errno));
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 /* What can be seen of a path without following it, and what it holds. */
@@ -691,9 +681,9 @@ static void take(FIXTURE_DATA(refuse) * self, struct snapshot *s)
 		close(fd);
 	}
 	if (S_ISDIR(s->st.st_mode))
-		hck_list_dir(self->box.host, s->entries, sizeof(s->entries));
+		hch_dir_entries(self->box.host, s->entries, sizeof(s->entries));
 	else if (self->target[0] != '\0')
-		hck_list_dir(self->target, s->entries, sizeof(s->entries));
+		hch_dir_entries(self->target, s->entries, sizeof(s->entries));
 }
 
 TEST_F_TIMEOUT(refuse, create_refused_path_unchanged, TIMEOUT_S)
@@ -706,21 +696,21 @@ TEST_F_TIMEOUT(refuse, create_refused_path_unchanged, TIMEOUT_S)
 		return;
 	take(self, &before);
 	ASSERT_EQ(0, before.lstat_err);
-	snprintf(spec, sizeof(spec), "%s:" CPATH ":rw:1M", self->box.host);
-	hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL);
+	snprintf(spec, sizeof(spec), "%s:" HCH_CTR ":rw:1M", self->box.host);
+	hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL);
 	EXPECT_NE(0, self->r.o.status)
 	TH_LOG("contract section 3: the host path exists (mode %o): create must refuse; %s",
-	       before.st.st_mode, hck_log(&self->r));
+	       before.st.st_mode, hch_log(&self->r));
 	EXPECT_NE(NULL, strstr(self->r.o.err, self->box.host))
-	TH_LOG("contract section 2: the message quotes the offending field; %s", hck_log(&self->r));
+	TH_LOG("contract section 2: the message quotes the offending field; %s", hch_log(&self->r));
 	/* Contract section 2: a rejected option creates nothing. */
-	EXPECT_NE(0, hck_run(&self->r, "state", self->box.name, NULL))
-	TH_LOG("contract section 2: the refused container exists; %s", hck_log(&self->r));
+	EXPECT_NE(0, hch_run(&self->r, "state", self->box.name, NULL))
+	TH_LOG("contract section 2: the refused container exists; %s", hch_log(&self->r));
 
 	take(self, &after);
 	EXPECT_EQ(0, after.lstat_err)
 	TH_LOG("the host path is gone: %s", strerror(after.lstat_err));
-	EXPECT_TRUE(hck_same_stat(&before.st, &after.st))
+	EXPECT_TRUE(hch_same_stat(&before.st, &after.st))
 	TH_LOG("contract section 3: the host path changed: mode %o -> %o, inode %llu -> %llu, "
 	       "nlink %llu -> %llu, size %lld -> %lld, ctime %lld.%09ld -> %lld.%09ld",
 	       before.st.st_mode, after.st.st_mode, (unsigned long long)before.st.st_ino,
@@ -737,10 +727,10 @@ TEST_F_TIMEOUT(refuse, create_refused_path_unchanged, TIMEOUT_S)
 	TH_LOG("contract section 3: the symlink's target %s: %s before, %s after", self->target,
 	       strerror(before.target_err), strerror(after.target_err));
 	if (before.target_err == 0 && after.target_err == 0) {
-		EXPECT_TRUE(hck_same_stat(&before.target_st, &after.target_st))
+		EXPECT_TRUE(hch_same_stat(&before.target_st, &after.target_st))
 		TH_LOG("contract section 3: the symlink's target %s changed", self->target);
 	}
-	n = hck_mount_count(self->box.host) + (self->target[0] ? hck_mount_count(self->target) : 0);
+	n = hch_mount_count(self->box.host) + (self->target[0] ? hch_mount_count(self->target) : 0);
 	EXPECT_EQ(0, n) TH_LOG("contract section 3: a refused create mounted something");
 }
 

@@ -52,10 +52,9 @@
 
 #include "kselftest_harness.h"
 
-#include "channel_kit.h"
+#include "channel.h"
 #include "harness.h"
 
-#define CPATH	  "/mnt/ch"
 #define TIMEOUT_S 120
 #define STAT_MS	  3000
 #define WRITE	  (32 * HCT_MiB)
@@ -65,8 +64,8 @@
 
 FIXTURE(memcg)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	struct hct_cg cg;
 	char rel[PATH_MAX];
 	char hfile[2 * PATH_MAX];
@@ -80,7 +79,7 @@ FIXTURE_SETUP(memcg)
 	int ret;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = hck_box_init(&self->box, "memcg", why, sizeof(why));
+	ret = hch_box_init(&self->box, "memcg", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -91,10 +90,10 @@ FIXTURE_SETUP(memcg)
 
 FIXTURE_TEARDOWN(memcg)
 {
-	HCK_TEARDOWN_BEGIN();
+	HCT_TEARDOWN_BEGIN();
 	/* Contract section 3: delete removes the host path it created. */
-	EXPECT_EQ(0, hck_box_delete(&self->box));
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	EXPECT_EQ(0, hch_box_delete(&self->box));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 static uint64_t shmem(FIXTURE_DATA(memcg) * self)
@@ -124,7 +123,7 @@ static int up(struct __test_metadata *_metadata, FIXTURE_DATA(memcg) * self, uin
 	char *argv[10];
 	int n = 0, ret;
 
-	snprintf(spec, sizeof(spec), "%s:" CPATH ":rw:%" PRIu64, self->box.host, size);
+	snprintf(spec, sizeof(spec), "%s:" HCH_CTR ":rw:%" PRIu64, self->box.host, size);
 	snprintf(mem, sizeof(mem), "%" PRIu64, limit);
 	argv[n++] = "create";
 	argv[n++] = self->box.name;
@@ -137,11 +136,11 @@ static int up(struct __test_metadata *_metadata, FIXTURE_DATA(memcg) * self, uin
 	if (add_channel)
 		argv[n++] = "--memory-add-channel";
 	argv[n] = NULL;
-	if (hck_runv(&self->r, 0, argv) != 0 || hck_run(&self->r, "start", self->box.name, NULL)) {
-		TH_LOG("%s", hck_log(&self->r));
+	if (hch_runv(&self->r, 0, argv) != 0 || hch_run(&self->r, "start", self->box.name, NULL)) {
+		TH_LOG("%s", hch_log(&self->r));
 		return -1;
 	}
-	ret = hck_container_cg(self->box.name, &self->cg, self->rel, sizeof(self->rel), why,
+	ret = hch_container_cg(self->box.name, &self->cg, self->rel, sizeof(self->rel), why,
 			       sizeof(why));
 	if (ret < 0) {
 		TH_LOG("%s", why);
@@ -184,15 +183,15 @@ static uint64_t shmem_growth_near(FIXTURE_DATA(memcg) * self, uint64_t want)
  */
 static int workload(FIXTURE_DATA(memcg) * self)
 {
-	const char *p = hck_probe_path();
+	const char *p = hch_probe_path();
 
-	return hck_sh(&self->r, self->box.name,
+	return hch_sh(&self->r, self->box.name,
 		      "mkfifo /tmp/anon-ready || exit 3; "
 		      "%s anon %d 30 > /tmp/anon-ready 2>&1 & "
 		      "read line < /tmp/anon-ready; "
 		      "[ \"$line\" = anon=%d ] || { echo \"anon: '$line'\" >&2; exit 3; }; "
 		      "echo 1000 > /proc/$$/oom_score_adj || exit 4; "
-		      "exec %s write " CPATH "/f %" PRIu64 " %d",
+		      "exec %s write " HCH_CTR "/f %" PRIu64 " %d",
 		      p, ANON_MIB, ANON_MIB, p, (uint64_t)FILL, FILL_SEED);
 }
 
@@ -205,8 +204,8 @@ TEST_F_TIMEOUT(memcg, container_write_charged, TIMEOUT_S)
 		return;
 	ASSERT_EQ(0, up(_metadata, self, 64 * HCT_MiB, 0, false));
 	snprintf(arg, sizeof(arg), "%" PRIu64, (uint64_t)WRITE);
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "write", CPATH "/f", arg, NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "write", HCH_CTR "/f", arg, NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	grew = shmem_growth_near(self, WRITE);
 	EXPECT_TRUE(hct_near(grew, WRITE, hct_tolerance(WRITE)))
 	TH_LOG("contract section 4: the container wrote %" PRIu64 " bytes, its cgroup's shmem "
@@ -223,8 +222,8 @@ TEST_F_TIMEOUT(memcg, container_mmap_write_charged, TIMEOUT_S)
 		return;
 	ASSERT_EQ(0, up(_metadata, self, 64 * HCT_MiB, 0, false));
 	snprintf(arg, sizeof(arg), "%" PRIu64, (uint64_t)WRITE);
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "mmap-write", CPATH "/f", arg, NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "mmap-write", HCH_CTR "/f", arg, NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	grew = shmem_growth_near(self, WRITE);
 	EXPECT_TRUE(hct_near(grew, WRITE, hct_tolerance(WRITE)))
 	TH_LOG("contract section 4: the container wrote %" PRIu64 " bytes through a mapping, "
@@ -240,15 +239,15 @@ TEST_F_TIMEOUT(memcg, host_write_not_charged_to_reader, TIMEOUT_S)
 	if (_metadata->skip)
 		return;
 	ASSERT_EQ(0, up(_metadata, self, 64 * HCT_MiB, 0, false));
-	ASSERT_EQ(0, hck_write_pattern(self->hfile, WRITE, 3))
+	ASSERT_EQ(0, hch_write_pattern(self->hfile, WRITE, 3))
 	TH_LOG("host writing %s: %s", self->hfile, strerror(errno));
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", CPATH "/f", NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "read", HCH_CTR "/f", NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	/* The read really went through the host's pages. */
-	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "bytes", 10, &bytes));
-	EXPECT_EQ(WRITE, bytes) TH_LOG("%s", hck_log(&self->r));
-	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
-	EXPECT_EQ(hck_pattern_sum(3, WRITE), sum) TH_LOG("%s", hck_log(&self->r));
+	EXPECT_EQ(0, hch_kv_u64(self->r.o.out, "bytes", 10, &bytes));
+	EXPECT_EQ(WRITE, bytes) TH_LOG("%s", hch_log(&self->r));
+	EXPECT_EQ(0, hch_kv_u64(self->r.o.out, "sum", 16, &sum));
+	EXPECT_EQ(hch_pattern_sum(3, WRITE), sum) TH_LOG("%s", hch_log(&self->r));
 	/* Give lazily folded statistics their time: a charge would show by then. */
 	HCT_POLL_UNTIL(STAT_MS / 3, shmem_growth(self) >= HCT_MiB);
 	grew = shmem_growth(self);
@@ -269,7 +268,7 @@ static void expect_prefix_kept(struct __test_metadata *_metadata, FIXTURE_DATA(m
 	ASSERT_EQ(0, stat(self->hfile, &st))
 	TH_LOG("the writer's file on the host: %s", strerror(errno));
 	EXPECT_LT(0, st.st_size) TH_LOG("the writer wrote nothing before the kill");
-	ret = hck_check_pattern(self->hfile, (uint64_t)st.st_size, FILL_SEED, &size, &bad, &sum);
+	ret = hch_check_pattern(self->hfile, (uint64_t)st.st_size, FILL_SEED, &size, &bad, &sum);
 	EXPECT_EQ(0, ret)
 	TH_LOG("contract section 4: what was written before the kill (%lld bytes) differs from "
 	       "what the writer wrote at byte %" PRIu64 " (read: %s)",
@@ -285,14 +284,14 @@ TEST_F_TIMEOUT(memcg, oom_kill_over_limit, TIMEOUT_S)
 	if (_metadata->skip)
 		return;
 	ASSERT_EQ(0, up(_metadata, self, size, limit, false));
-	ASSERT_EQ(0, hck_cg_limit(&self->cg, self->rel, &got));
+	ASSERT_EQ(0, hch_cg_limit(&self->cg, self->rel, &got));
 	ASSERT_EQ(limit, got) TH_LOG("--memory %" PRIu64 " set the limit to %" PRIu64, limit, got);
 
 	workload(self);
 	EXPECT_EQ(137, self->r.o.status)
 	TH_LOG("contract section 4: anon %d MiB + %" PRIu64 " MiB written to the channel under a "
 	       "%" PRIu64 " MiB limit: want the writer OOM-killed (137), not ENOSPC; %s",
-	       ANON_MIB, FILL >> 20, limit >> 20, hck_log(&self->r));
+	       ANON_MIB, FILL >> 20, limit >> 20, hch_log(&self->r));
 	kills = oom_kills(self);
 	EXPECT_LT(self->oom0, kills)
 	TH_LOG("contract section 4: oom_kill %" PRIu64 " -> %" PRIu64 ", want raised", self->oom0,
@@ -313,7 +312,7 @@ TEST_F_TIMEOUT(memcg, memory_add_channel_raises_limit, TIMEOUT_S)
 	if (_metadata->skip)
 		return;
 	ASSERT_EQ(0, up(_metadata, self, size, limit, true));
-	ASSERT_EQ(0, hck_cg_limit(&self->cg, self->rel, &got));
+	ASSERT_EQ(0, hch_cg_limit(&self->cg, self->rel, &got));
 	EXPECT_EQ(limit + size, got)
 	TH_LOG("contract section 4 (the seed's advice): --memory %" PRIu64
 	       " --memory-add-channel with a %" PRIu64 " channel: limit %" PRIu64 ", want %" PRIu64,
@@ -332,9 +331,9 @@ TEST_F_TIMEOUT(memcg, no_oom_with_memory_add_channel, TIMEOUT_S)
 	EXPECT_EQ(0, self->r.o.status)
 	TH_LOG("contract section 4: with --memory-add-channel, anon %d MiB + %" PRIu64
 	       " MiB written fit; %s",
-	       ANON_MIB, FILL >> 20, hck_log(&self->r));
-	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
-	EXPECT_EQ(hck_pattern_sum(FILL_SEED, FILL), sum) TH_LOG("%s", hck_log(&self->r));
+	       ANON_MIB, FILL >> 20, hch_log(&self->r));
+	EXPECT_EQ(0, hch_kv_u64(self->r.o.out, "sum", 16, &sum));
+	EXPECT_EQ(hch_pattern_sum(FILL_SEED, FILL), sum) TH_LOG("%s", hch_log(&self->r));
 	kills = oom_kills(self);
 	EXPECT_EQ(self->oom0, kills)
 	TH_LOG("contract section 4: oom_kill %" PRIu64 " -> %" PRIu64 ", want unchanged",
@@ -359,14 +358,14 @@ TEST_F_TIMEOUT(memcg, enospc_when_channel_smaller_than_room, TIMEOUT_S)
 	EXPECT_EQ(1, self->r.o.status)
 	TH_LOG("contract section 4: %" PRIu64 " MiB written to a %" PRIu64 " MiB channel under "
 	       "a %" PRIu64 " MiB limit: want hc-probe's exit 1 (ENOSPC), not 137 (OOM); %s",
-	       FILL >> 20, size >> 20, limit >> 20, hck_log(&self->r));
+	       FILL >> 20, size >> 20, limit >> 20, hch_log(&self->r));
 	EXPECT_NE(NULL, strstr(self->r.o.err, "errno=ENOSPC"))
-	TH_LOG("contract section 4: want ENOSPC; %s", hck_log(&self->r));
+	TH_LOG("contract section 4: want ENOSPC; %s", hch_log(&self->r));
 	kills = oom_kills(self);
 	EXPECT_EQ(self->oom0, kills)
 	TH_LOG("contract section 4: oom_kill %" PRIu64 " -> %" PRIu64 ", want unchanged",
 	       self->oom0, kills);
-	ret = hck_check_pattern(self->hfile, size, FILL_SEED, &fsize, &bad, &sum);
+	ret = hch_check_pattern(self->hfile, size, FILL_SEED, &fsize, &bad, &sum);
 	EXPECT_EQ(0, ret)
 	TH_LOG("contract section 4: the channel holds %" PRIu64 " bytes of the writer's, want "
 	       "exactly its size %" PRIu64 " (first difference at %" PRIu64 ")",

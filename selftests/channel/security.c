@@ -57,7 +57,7 @@
 
 #include "kselftest_harness.h"
 
-#include "channel_kit.h"
+#include "channel.h"
 #include "harness.h"
 
 #define TIMEOUT_S  60
@@ -83,7 +83,7 @@ static int rootfs_var(char *var, size_t len, char *why, size_t whylen)
 }
 
 /* A private rootfs at scratch/rootfs, handed to the driver. */
-static int private_rootfs(const struct hck_box *box, char *rootfs, size_t len, char *why,
+static int private_rootfs(const struct hch_box *box, char *rootfs, size_t len, char *why,
 			  size_t whylen)
 {
 	char var[128];
@@ -92,7 +92,7 @@ static int private_rootfs(const struct hck_box *box, char *rootfs, size_t len, c
 	if (ret != 0)
 		return ret;
 	snprintf(rootfs, len, "%s/rootfs", box->scratch);
-	ret = hck_rootfs_make(rootfs, why, whylen);
+	ret = hch_rootfs_make(rootfs, why, whylen);
 	if (ret < 0)
 		return ret;
 	if (setenv(var, rootfs, 1) < 0) {
@@ -117,15 +117,15 @@ static const char *P_victim_file(const char *victim)
 
 FIXTURE(plant)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	char rootfs[PATH_MAX + 16];
 	char token[256];
 	char inroot[PATH_MAX];
 	char host_absent[PATH_MAX];
 	char planted[MAX_PLANTS + 2][3 * PATH_MAX]; /* removed in reverse order */
 	int nplanted;
-	struct hck_mounts before;
+	struct hch_mounts before;
 	struct stat etc_before;
 	bool started;
 };
@@ -204,7 +204,7 @@ FIXTURE_SETUP(plant)
 	int ret;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = hck_box_init(&self->box, "sec", why, sizeof(why));
+	ret = hch_box_init(&self->box, "sec", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -231,25 +231,25 @@ FIXTURE_SETUP(plant)
 	ASSERT_NE(0, access(self->host_absent, F_OK))
 	TH_LOG("%s exists on the host before the test", self->host_absent);
 	ASSERT_EQ(0, lstat("/etc", &self->etc_before));
-	ASSERT_EQ(0, hck_mounts_read(&self->before));
+	ASSERT_EQ(0, hch_mounts_read(&self->before));
 }
 
 FIXTURE_TEARDOWN(plant)
 {
-	HCK_TEARDOWN_BEGIN();
-	EXPECT_EQ(0, hck_box_delete(&self->box));
-	hck_mounts_free(&self->before);
+	HCT_TEARDOWN_BEGIN();
+	EXPECT_EQ(0, hch_box_delete(&self->box));
+	hch_mounts_free(&self->before);
 	for (int i = self->nplanted - 1; i >= 0; i--) {
 		const char *p = self->planted[i];
 		struct stat st;
-		int ret = lstat(p, &st) == 0 && S_ISLNK(st.st_mode) ? hck_unlink(p) : hck_rmdir(p);
+		int ret = lstat(p, &st) == 0 && S_ISLNK(st.st_mode) ? hch_unlink(p) : hch_rmdir(p);
 
 		if (ret < 0)
 			TH_LOG("teardown: removing %s: %s", p, strerror(-ret));
 	}
 	if (self->rootfs[0] != '\0')
-		EXPECT_EQ(0, hck_rootfs_remove(self->rootfs));
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+		EXPECT_EQ(0, hch_rootfs_remove(self->rootfs));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 /*
@@ -262,20 +262,20 @@ static int up(struct __test_metadata *_metadata, FIXTURE_DATA(plant) * self,
 	char spec[2 * PATH_MAX];
 
 	snprintf(spec, sizeof(spec), "%s:/s/ch:rw:" SIZE, self->box.host);
-	if (hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL) != 0) {
+	if (hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL) != 0) {
 		if (variant->may_refuse) {
-			TH_LOG("create refused, allowed here; %s", hck_log(&self->r));
+			TH_LOG("create refused, allowed here; %s", hch_log(&self->r));
 			return 1;
 		}
-		TH_LOG("%s", hck_log(&self->r));
+		TH_LOG("%s", hch_log(&self->r));
 		return -1;
 	}
-	if (hck_run(&self->r, "start", self->box.name, NULL) != 0) {
+	if (hch_run(&self->r, "start", self->box.name, NULL) != 0) {
 		if (variant->may_refuse) {
-			TH_LOG("start refused, allowed here; %s", hck_log(&self->r));
+			TH_LOG("start refused, allowed here; %s", hch_log(&self->r));
 			return 1;
 		}
-		TH_LOG("%s", hck_log(&self->r));
+		TH_LOG("%s", hch_log(&self->r));
 		return -1;
 	}
 	self->started = true;
@@ -285,7 +285,7 @@ static int up(struct __test_metadata *_metadata, FIXTURE_DATA(plant) * self,
 TEST_F_TIMEOUT(plant, host_unchanged, TIMEOUT_S)
 {
 	const char *watch[] = {self->box.scratch, self->host_absent, "/etc", NULL};
-	struct hck_mounts after;
+	struct hch_mounts after;
 	char report[4096];
 	struct stat st, ch = {0};
 	int n;
@@ -295,10 +295,10 @@ TEST_F_TIMEOUT(plant, host_unchanged, TIMEOUT_S)
 	ASSERT_LE(0, up(_metadata, self, variant));
 	if (self->started)
 		ASSERT_EQ(0, stat(self->box.host, &ch));
-	ASSERT_EQ(0, hck_mounts_read(&after));
-	n = hck_mounts_new(&self->before, &after, self->box.host, ch.st_dev, watch, report,
+	ASSERT_EQ(0, hch_mounts_read(&after));
+	n = hch_mounts_new(&self->before, &after, self->box.host, ch.st_dev, watch, report,
 			   sizeof(report));
-	hck_mounts_free(&after);
+	hch_mounts_free(&after);
 	EXPECT_EQ(0, n)
 	TH_LOG("contract section 3: /s -> %s in the rootfs: %d new mounts on the host besides the "
 	       "channel at %s (the channel's device elsewhere, or below %s, %s, /etc): %s",
@@ -307,7 +307,7 @@ TEST_F_TIMEOUT(plant, host_unchanged, TIMEOUT_S)
 	TH_LOG("contract section 3: /s -> %s in the rootfs made %s on the host (mode %o)",
 	       variant->link, self->host_absent, st.st_mode);
 	ASSERT_EQ(0, lstat("/etc", &st));
-	EXPECT_TRUE(hck_same_stat(&self->etc_before, &st))
+	EXPECT_TRUE(hch_same_stat(&self->etc_before, &st))
 	TH_LOG("contract section 3: the host's /etc changed (nlink %llu -> %llu, mtime %lld -> "
 	       "%lld)",
 	       (unsigned long long)self->etc_before.st_nlink, (unsigned long long)st.st_nlink,
@@ -317,7 +317,7 @@ TEST_F_TIMEOUT(plant, host_unchanged, TIMEOUT_S)
 TEST_F_TIMEOUT(plant, mounted_inside_root, TIMEOUT_S)
 {
 	char hfile[2 * PATH_MAX], cfile[2 * PATH_MAX], type[32] = "";
-	uint64_t size = 0, sum = 0, want = hck_pattern_sum(2, SHARED);
+	uint64_t size = 0, sum = 0, want = hch_pattern_sum(2, SHARED);
 	int ret;
 
 	if (_metadata->skip)
@@ -330,38 +330,38 @@ TEST_F_TIMEOUT(plant, mounted_inside_root, TIMEOUT_S)
 			   "directory (allowed: nothing was mounted to check)",
 			   hct_engine_name());
 
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "stat", self->inroot, NULL))
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "stat", self->inroot, NULL))
 	TH_LOG("contract section 3: /s -> %s: nothing at %s inside the root; %s", variant->link,
-	       self->inroot, hck_log(&self->r));
-	hck_kv_str(self->r.o.out, "fstype", type, sizeof(type));
-	hck_kv_u64(self->r.o.out, "size", 10, &size);
+	       self->inroot, hch_log(&self->r));
+	hch_kv_str(self->r.o.out, "fstype", type, sizeof(type));
+	hch_kv_u64(self->r.o.out, "size", 10, &size);
 	EXPECT_STREQ("tmpfs", type)
 	TH_LOG("contract section 3: /s -> %s: %s inside the root is not the channel; %s",
-	       variant->link, self->inroot, hck_log(&self->r));
-	EXPECT_EQ(SIZE_BYTES, size) TH_LOG("%s", hck_log(&self->r));
+	       variant->link, self->inroot, hch_log(&self->r));
+	EXPECT_EQ(SIZE_BYTES, size) TH_LOG("%s", hch_log(&self->r));
 
 	/* The very channel: what the host writes is there. */
 	snprintf(hfile, sizeof(hfile), "%s/shared", self->box.host);
 	snprintf(cfile, sizeof(cfile), "%s/shared", self->inroot);
-	ASSERT_EQ(0, hck_write_pattern(hfile, SHARED, 2));
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", cfile, NULL))
+	ASSERT_EQ(0, hch_write_pattern(hfile, SHARED, 2));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "read", cfile, NULL))
 	TH_LOG("contract section 3: the host's file is not at %s inside; %s", cfile,
-	       hck_log(&self->r));
-	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
-	EXPECT_EQ(want, sum) TH_LOG("%s", hck_log(&self->r));
+	       hch_log(&self->r));
+	EXPECT_EQ(0, hch_kv_u64(self->r.o.out, "sum", 16, &sum));
+	EXPECT_EQ(want, sum) TH_LOG("%s", hch_log(&self->r));
 	/* And through the path as given, which the container resolves the same way. */
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", "/s/ch/shared", NULL))
-	TH_LOG("%s", hck_log(&self->r));
-	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
-	EXPECT_EQ(want, sum) TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "read", "/s/ch/shared", NULL))
+	TH_LOG("%s", hch_log(&self->r));
+	EXPECT_EQ(0, hch_kv_u64(self->r.o.out, "sum", 16, &sum));
+	EXPECT_EQ(want, sum) TH_LOG("%s", hch_log(&self->r));
 }
 
 /* ------------------------------------------------------------ escape */
 
 FIXTURE(escape)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	char rootfs[PATH_MAX + 16];
 	char name[300]; /* escape-<unique> */
 };
@@ -372,7 +372,7 @@ FIXTURE_SETUP(escape)
 	int ret;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = hck_box_init(&self->box, "escape", why, sizeof(why));
+	ret = hch_box_init(&self->box, "escape", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -386,28 +386,28 @@ FIXTURE_SETUP(escape)
 
 		snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, self->box.host);
 		ASSERT_EQ(0,
-			  hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
-		TH_LOG("%s", hck_log(&self->r));
-		ASSERT_EQ(0, hck_run(&self->r, "start", self->box.name, NULL))
-		TH_LOG("%s", hck_log(&self->r));
+			  hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+		TH_LOG("%s", hch_log(&self->r));
+		ASSERT_EQ(0, hch_run(&self->r, "start", self->box.name, NULL))
+		TH_LOG("%s", hch_log(&self->r));
 	}
 }
 
 FIXTURE_TEARDOWN(escape)
 {
-	HCK_TEARDOWN_BEGIN();
-	EXPECT_EQ(0, hck_box_delete(&self->box));
+	HCT_TEARDOWN_BEGIN();
+	EXPECT_EQ(0, hch_box_delete(&self->box));
 	if (self->rootfs[0] != '\0') {
 		char p[3 * PATH_MAX];
 
 		/* Only an engine without overlay writes the container's files here. */
 		snprintf(p, sizeof(p), "%s/mnt/%s", self->rootfs, self->name);
-		hck_unlink(p);
+		hch_unlink(p);
 		snprintf(p, sizeof(p), "%s/%s", self->rootfs, self->name);
-		hck_unlink(p);
-		EXPECT_EQ(0, hck_rootfs_remove(self->rootfs));
+		hch_unlink(p);
+		EXPECT_EQ(0, hch_rootfs_remove(self->rootfs));
 	}
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 /* Create cpath_rel/../NAME inside; it must show nowhere on the host but in the root. */
@@ -420,17 +420,17 @@ static void expect_no_escape(struct __test_metadata *_metadata, FIXTURE_DATA(esc
 	snprintf(cpath, sizeof(cpath), "/mnt/ch/%s%s", up, self->name);
 	snprintf(hpath, sizeof(hpath), "%s/%s", host_place, self->name);
 	snprintf(in, sizeof(in), "%s/%s", inroot, self->name);
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "try", "create", cpath, NULL))
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "try", "create", cpath, NULL))
 	TH_LOG("creating %s inside (a root-owned container may write its own root); %s", cpath,
-	       hck_log(&self->r));
+	       hch_log(&self->r));
 	EXPECT_NE(0, lstat(hpath, &st))
 	TH_LOG("contract section 3: writing %s in the container made %s on the host", cpath, hpath);
 	/* It went where the container's own root has it, off the channel. */
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "stat", in, NULL))
-	TH_LOG("%s did not land at %s inside; %s", cpath, in, hck_log(&self->r));
-	hck_kv_str(self->r.o.out, "fstype", type, sizeof(type));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "stat", in, NULL))
+	TH_LOG("%s did not land at %s inside; %s", cpath, in, hch_log(&self->r));
+	hch_kv_str(self->r.o.out, "fstype", type, sizeof(type));
 	EXPECT_STRNE("tmpfs", type)
-	TH_LOG("%s is on a tmpfs: on the channel? %s", in, hck_log(&self->r));
+	TH_LOG("%s is on a tmpfs: on the channel? %s", in, hch_log(&self->r));
 	EXPECT_NE(0, lstat(hpath, &st));
 }
 
@@ -454,8 +454,8 @@ TEST_F_TIMEOUT(escape, deep_dotdot_from_channel_stays_in_root, TIMEOUT_S)
 
 FIXTURE(host_swap)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	char target[PATH_MAX + 16];
 	bool linked;
 };
@@ -466,7 +466,7 @@ FIXTURE_SETUP(host_swap)
 	int ret;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = hck_box_init(&self->box, "swap", why, sizeof(why));
+	ret = hch_box_init(&self->box, "swap", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -476,17 +476,17 @@ FIXTURE_SETUP(host_swap)
 
 FIXTURE_TEARDOWN(host_swap)
 {
-	HCK_TEARDOWN_BEGIN();
+	HCT_TEARDOWN_BEGIN();
 	/* The symlink at the host path is the test's own: not the engine's leftover. */
 	if (self->box.name[0] != '\0') {
 		hct_engine_cleanup(self->box.name);
 		self->box.name[0] = '\0';
 	}
-	if (self->linked && hck_unlink(self->box.host) < 0)
+	if (self->linked && hch_unlink(self->box.host) < 0)
 		TH_LOG("teardown: unlink %s: %s", self->box.host, strerror(errno));
-	if (self->target[0] != '\0' && hck_rmdir(self->target) < 0)
+	if (self->target[0] != '\0' && hch_rmdir(self->target) < 0)
 		TH_LOG("teardown: rmdir %s: %s", self->target, strerror(errno));
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 TEST_F_TIMEOUT(host_swap, start_never_follows_symlink_at_host_path, TIMEOUT_S)
@@ -498,40 +498,40 @@ TEST_F_TIMEOUT(host_swap, start_never_follows_symlink_at_host_path, TIMEOUT_S)
 	if (_metadata->skip)
 		return;
 	snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, self->box.host);
-	ASSERT_EQ(0, hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	ASSERT_EQ(0, rmdir(self->box.host))
 	TH_LOG("rmdir %s, which create made: %s", self->box.host, strerror(errno));
 	ASSERT_EQ(0, symlink(self->target, self->box.host));
 	self->linked = true;
 
-	hck_run(&self->r, "start", self->box.name, NULL);
-	TH_LOG("start with the host path swapped for a symlink: %s", hck_log(&self->r));
-	n = hck_mount_count(self->target);
+	hch_run(&self->r, "start", self->box.name, NULL);
+	TH_LOG("start with the host path swapped for a symlink: %s", hch_log(&self->r));
+	n = hch_mount_count(self->target);
 	EXPECT_EQ(0, n)
 	TH_LOG("contract section 3: start followed the symlink planted at the host path: %d "
 	       "mounts at its target %s",
 	       n, self->target);
-	hck_list_dir(self->target, entries, sizeof(entries));
-	EXPECT_STREQ(". ..", entries)
+	hch_dir_entries(self->target, entries, sizeof(entries));
+	EXPECT_STREQ("", entries)
 	TH_LOG("the symlink's target %s now holds: %s", self->target, entries);
 	if (self->r.o.status == 0) {
 		/* Started: then the container must not write into the target either. */
-		hck_probe(&self->r, self->box.name, "try", "create", "/mnt/ch/probe", NULL);
-		hck_list_dir(self->target, entries, sizeof(entries));
-		EXPECT_STREQ(". ..", entries)
+		hch_probe(&self->r, self->box.name, -1, "try", "create", "/mnt/ch/probe", NULL);
+		hch_dir_entries(self->target, entries, sizeof(entries));
+		EXPECT_STREQ("", entries)
 		TH_LOG("contract section 3: the container wrote into %s through the host path's "
 		       "symlink; %s",
-		       self->target, hck_log(&self->r));
+		       self->target, hch_log(&self->r));
 	}
 
-	hck_run(&self->r, "delete", self->box.name, NULL);
+	hch_run(&self->r, "delete", self->box.name, NULL);
 	self->box.name[0] = '\0';
 	ASSERT_EQ(0, lstat(self->target, &st))
 	TH_LOG("contract section 3: delete removed %s, the symlink's target: %s", self->target,
 	       strerror(errno));
 	EXPECT_TRUE(S_ISDIR(st.st_mode));
-	EXPECT_EQ(0, hck_mount_count(self->target));
+	EXPECT_EQ(0, hch_mount_count(self->target));
 }
 
 /* ------------------------------------------------------- rootfs traps */
@@ -554,12 +554,12 @@ enum trap_kind { TRAP_FILE, TRAP_FIFO, TRAP_LINK };
 
 FIXTURE(trap)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	char rootfs[PATH_MAX + 16];
 	char planted[3 * PATH_MAX];
 	struct stat planted_before, etc_before;
-	struct hck_mounts before;
+	struct hch_mounts before;
 };
 
 FIXTURE_VARIANT(trap)
@@ -585,7 +585,7 @@ FIXTURE_SETUP(trap)
 	int ret, fd;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = hck_box_init(&self->box, "trap", why, sizeof(why));
+	ret = hch_box_init(&self->box, "trap", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -610,26 +610,26 @@ FIXTURE_SETUP(trap)
 	}
 	ASSERT_EQ(0, lstat(self->planted, &self->planted_before));
 	ASSERT_EQ(0, lstat("/etc", &self->etc_before));
-	ASSERT_EQ(0, hck_mounts_read(&self->before));
+	ASSERT_EQ(0, hch_mounts_read(&self->before));
 }
 
 FIXTURE_TEARDOWN(trap)
 {
-	HCK_TEARDOWN_BEGIN();
-	EXPECT_EQ(0, hck_box_delete(&self->box));
-	hck_mounts_free(&self->before);
-	if (self->planted[0] != '\0' && hck_unlink(self->planted) < 0)
+	HCT_TEARDOWN_BEGIN();
+	EXPECT_EQ(0, hch_box_delete(&self->box));
+	hch_mounts_free(&self->before);
+	if (self->planted[0] != '\0' && hch_unlink(self->planted) < 0)
 		TH_LOG("teardown: unlink %s: %s", self->planted, strerror(errno));
 	if (self->rootfs[0] != '\0')
-		EXPECT_EQ(0, hck_rootfs_remove(self->rootfs));
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+		EXPECT_EQ(0, hch_rootfs_remove(self->rootfs));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 TEST_F_TIMEOUT(trap, refused_or_inside_the_root_and_nothing_outside_touched, TIMEOUT_S)
 {
 	const char *watch[] = {self->box.scratch, "/proc", "/etc", NULL};
 	char spec[2 * PATH_MAX], report[4096];
-	struct hck_mounts after;
+	struct hch_mounts after;
 	struct stat st, ch = {0};
 	bool started = false;
 	int n;
@@ -637,9 +637,9 @@ TEST_F_TIMEOUT(trap, refused_or_inside_the_root_and_nothing_outside_touched, TIM
 	if (_metadata->skip)
 		return;
 	snprintf(spec, sizeof(spec), "%s:%s:rw:" SIZE, self->box.host, variant->cpath);
-	if (hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL) == 0)
-		started = hck_run(&self->r, "start", self->box.name, NULL) == 0;
-	TH_LOG("%s", hck_log(&self->r));
+	if (hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL) == 0)
+		started = hch_run(&self->r, "start", self->box.name, NULL) == 0;
+	TH_LOG("%s", hch_log(&self->r));
 	if (variant->must_refuse)
 		EXPECT_FALSE(started)
 	TH_LOG("contract section 3: a container path that is %s was bound",
@@ -648,19 +648,19 @@ TEST_F_TIMEOUT(trap, refused_or_inside_the_root_and_nothing_outside_touched, TIM
 					    : "a symlink loop");
 	if (started)
 		ASSERT_EQ(0, stat(self->box.host, &ch));
-	ASSERT_EQ(0, hck_mounts_read(&after));
-	n = hck_mounts_new(&self->before, &after, self->box.host, ch.st_dev, watch, report,
+	ASSERT_EQ(0, hch_mounts_read(&after));
+	n = hch_mounts_new(&self->before, &after, self->box.host, ch.st_dev, watch, report,
 			   sizeof(report));
-	hck_mounts_free(&after);
+	hch_mounts_free(&after);
 	EXPECT_EQ(0, n)
 	TH_LOG("contract section 3: container path %s over a planted %s: new mounts outside the "
 	       "root: %s",
 	       variant->cpath, variant->name, report);
 	ASSERT_EQ(0, lstat(self->planted, &st));
-	EXPECT_TRUE(hck_same_stat(&self->planted_before, &st))
+	EXPECT_TRUE(hch_same_stat(&self->planted_before, &st))
 	TH_LOG("the planted %s changed", self->planted);
 	ASSERT_EQ(0, lstat("/etc", &st));
-	EXPECT_TRUE(hck_same_stat(&self->etc_before, &st)) TH_LOG("the host's /etc changed");
+	EXPECT_TRUE(hch_same_stat(&self->etc_before, &st)) TH_LOG("the host's /etc changed");
 }
 
 /* --------------------------------------------------------- host paths */
@@ -680,8 +680,8 @@ TEST_F_TIMEOUT(trap, refused_or_inside_the_root_and_nothing_outside_touched, TIM
  */
 FIXTURE(hostpath)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 };
 
 FIXTURE_SETUP(hostpath)
@@ -690,7 +690,7 @@ FIXTURE_SETUP(hostpath)
 	int ret;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = hck_box_init(&self->box, "hostpath", why, sizeof(why));
+	ret = hch_box_init(&self->box, "hostpath", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -698,9 +698,9 @@ FIXTURE_SETUP(hostpath)
 
 FIXTURE_TEARDOWN(hostpath)
 {
-	HCK_TEARDOWN_BEGIN();
-	hck_box_delete(&self->box);
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	HCT_TEARDOWN_BEGIN();
+	hch_box_delete(&self->box);
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 TEST_F_TIMEOUT(hostpath, kernel_file_systems_are_refused, TIMEOUT_S)
@@ -718,12 +718,12 @@ TEST_F_TIMEOUT(hostpath, kernel_file_systems_are_refused, TIMEOUT_S)
 			 strrchr(self->box.scratch, '/') + 1);
 		snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, host);
 		EXPECT_NE(0,
-			  hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
-		TH_LOG("a host channel under %s was accepted; %s", places[i], hck_log(&self->r));
-		hck_box_delete(&self->box);
+			  hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+		TH_LOG("a host channel under %s was accepted; %s", places[i], hch_log(&self->r));
+		hch_box_delete(&self->box);
 		hct_engine_container_name(self->box.name, sizeof(self->box.name), "hostpath");
 		EXPECT_NE(0, lstat(host, &st)) TH_LOG("%s was made", host);
-		EXPECT_EQ(0, hck_mount_count(host));
+		EXPECT_EQ(0, hch_mount_count(host));
 	}
 }
 
@@ -736,24 +736,24 @@ TEST_F_TIMEOUT(hostpath, space_and_newline_in_both_paths_work_and_leave_nothing,
 		return;
 	snprintf(host, sizeof(host), "%s/a b\nc/ch d", self->box.scratch);
 	snprintf(spec, sizeof(spec), "%s:/mnt/x y\nz:rw:" SIZE, host);
-	ASSERT_EQ(0, hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
-	TH_LOG("%s", hck_log(&self->r));
-	ASSERT_EQ(0, hck_run(&self->r, "start", self->box.name, NULL))
-	TH_LOG("%s", hck_log(&self->r));
-	EXPECT_EQ(1, hck_mount_count(host))
+	ASSERT_EQ(0, hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+	TH_LOG("%s", hch_log(&self->r));
+	ASSERT_EQ(0, hch_run(&self->r, "start", self->box.name, NULL))
+	TH_LOG("%s", hch_log(&self->r));
+	EXPECT_EQ(1, hch_mount_count(host))
 	TH_LOG("mountinfo does not show the channel at \"%s\"", host);
 	snprintf(file, sizeof(file), "%s/f", host);
-	ASSERT_EQ(0, hck_write_pattern(file, SHARED, 5));
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", "/mnt/x y\nz/f", NULL))
-	TH_LOG("%s", hck_log(&self->r));
-	EXPECT_EQ(0, hck_kv_u64(self->r.o.out, "sum", 16, &sum));
-	EXPECT_EQ(hck_pattern_sum(5, SHARED), sum);
-	ASSERT_EQ(0, hck_run(&self->r, "delete", self->box.name, NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_write_pattern(file, SHARED, 5));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "read", "/mnt/x y\nz/f", NULL))
+	TH_LOG("%s", hch_log(&self->r));
+	EXPECT_EQ(0, hch_kv_u64(self->r.o.out, "sum", 16, &sum));
+	EXPECT_EQ(hch_pattern_sum(5, SHARED), sum);
+	ASSERT_EQ(0, hch_run(&self->r, "delete", self->box.name, NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	self->box.name[0] = '\0';
-	EXPECT_EQ(0, hck_mount_count(host));
-	hck_list_dir(self->box.scratch, entries, sizeof(entries));
-	EXPECT_STREQ(". ..", entries) TH_LOG("delete left: %s", entries);
+	EXPECT_EQ(0, hch_mount_count(host));
+	hch_dir_entries(self->box.scratch, entries, sizeof(entries));
+	EXPECT_STREQ("", entries) TH_LOG("delete left: %s", entries);
 }
 
 /* A path of exactly len bytes under scratch: components of up to 200 bytes. */
@@ -787,21 +787,21 @@ TEST_F_TIMEOUT(hostpath, paths_as_long_as_path_max_allows_leave_nothing, TIMEOUT
 
 		long_path(host, sizeof(host), self->box.scratch, lens[i]);
 		snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, host);
-		created = hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL);
+		created = hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL);
 		TH_LOG("host path of %zu bytes: create %s", strlen(host),
 		       created == 0 ? "accepted it" : "refused it");
 		if (lens[i] >= PATH_MAX)
 			EXPECT_NE(0, created) TH_LOG("a host path of PATH_MAX bytes was accepted");
 		if (created == 0) {
 			/* Started or not, delete must leave nothing. */
-			hck_run(&self->r, "start", self->box.name, NULL);
-			EXPECT_EQ(0, hck_run(&self->r, "delete", self->box.name, NULL))
-			TH_LOG("%s", hck_log(&self->r));
+			hch_run(&self->r, "start", self->box.name, NULL);
+			EXPECT_EQ(0, hch_run(&self->r, "delete", self->box.name, NULL))
+			TH_LOG("%s", hch_log(&self->r));
 		}
-		hck_box_delete(&self->box);
+		hch_box_delete(&self->box);
 		hct_engine_container_name(self->box.name, sizeof(self->box.name), "hostpath");
-		hck_list_dir(self->box.scratch, entries, sizeof(entries));
-		EXPECT_STREQ(". ..", entries)
+		hch_dir_entries(self->box.scratch, entries, sizeof(entries));
+		EXPECT_STREQ("", entries)
 		TH_LOG("left under the scratch directory: %s", entries);
 	}
 }
@@ -821,8 +821,8 @@ TEST_F_TIMEOUT(hostpath, parent_swapped_for_a_symlink_before_start_is_refused, T
 	snprintf(target, sizeof(target), "%s/target", self->box.scratch);
 	snprintf(tch, sizeof(tch), "%s/ch", target);
 	snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, host);
-	ASSERT_EQ(0, hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	/* The attacker's directory, with a "ch" of its own, behind the symlink. */
 	ASSERT_EQ(0, mkdir(target, 0755));
 	ASSERT_EQ(0, mkdir(tch, 0755));
@@ -830,25 +830,25 @@ TEST_F_TIMEOUT(hostpath, parent_swapped_for_a_symlink_before_start_is_refused, T
 	ASSERT_EQ(0, rename(par, moved));
 	ASSERT_EQ(0, symlink(target, par));
 
-	started = hck_run(&self->r, "start", self->box.name, NULL);
-	TH_LOG("start with %s swapped for a symlink: %s", par, hck_log(&self->r));
+	started = hch_run(&self->r, "start", self->box.name, NULL);
+	TH_LOG("start with %s swapped for a symlink: %s", par, hch_log(&self->r));
 	EXPECT_NE(0, started) TH_LOG("contract section 3: start followed a symlinked parent");
-	EXPECT_EQ(0, hck_mount_count(tch)) TH_LOG("the symlink's target %s was mounted", tch);
-	hck_run(&self->r, "delete", self->box.name, NULL);
-	TH_LOG("delete with the parent still swapped: %s", hck_log(&self->r));
+	EXPECT_EQ(0, hch_mount_count(tch)) TH_LOG("the symlink's target %s was mounted", tch);
+	hch_run(&self->r, "delete", self->box.name, NULL);
+	TH_LOG("delete with the parent still swapped: %s", hch_log(&self->r));
 	ASSERT_EQ(0, lstat(tch, &st)) TH_LOG("delete removed %s, behind the symlink", tch);
-	EXPECT_TRUE(hck_same_stat(&before, &st));
-	EXPECT_EQ(0, hck_mount_count(tch));
+	EXPECT_TRUE(hch_same_stat(&before, &st));
+	EXPECT_EQ(0, hch_mount_count(tch));
 
 	/* Put the parent back: now delete must finish the job. */
 	EXPECT_EQ(0, unlink(par));
 	EXPECT_EQ(0, rename(moved, par));
 	EXPECT_EQ(0, rmdir(tch));
 	EXPECT_EQ(0, rmdir(target));
-	hck_run(&self->r, "delete", self->box.name, NULL);
+	hch_run(&self->r, "delete", self->box.name, NULL);
 	self->box.name[0] = '\0';
-	hck_list_dir(self->box.scratch, entries, sizeof(entries));
-	EXPECT_STREQ(". ..", entries) TH_LOG("left: %s", entries);
+	hch_dir_entries(self->box.scratch, entries, sizeof(entries));
+	EXPECT_STREQ("", entries) TH_LOG("left: %s", entries);
 }
 
 /* ------------------------------------------------------ tampered state */
@@ -877,8 +877,8 @@ static int replace_file(const char *path, const char *text)
 
 FIXTURE(tamper)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	char victim[PATH_MAX + 16];
 	char state[PATH_MAX];
 	char orig[32768]; /* state.json as hcrun wrote it; "" until read */
@@ -891,7 +891,7 @@ FIXTURE_SETUP(tamper)
 	int ret;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = hck_box_init(&self->box, "tamper", why, sizeof(why));
+	ret = hch_box_init(&self->box, "tamper", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -902,12 +902,12 @@ FIXTURE_SETUP(tamper)
 	ASSERT_EQ(0, mkdir(self->victim, 0755));
 	ASSERT_EQ(0, mount("someone", self->victim, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k"));
 	self->mounted = true;
-	ASSERT_EQ(0, hck_write_pattern(P_victim_file(self->victim), 100, 9));
+	ASSERT_EQ(0, hch_write_pattern(P_victim_file(self->victim), 100, 9));
 	snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, self->box.host);
-	ASSERT_EQ(0, hck_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
-	TH_LOG("%s", hck_log(&self->r));
-	ASSERT_EQ(0, hck_run(&self->r, "start", self->box.name, NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
+	TH_LOG("%s", hch_log(&self->r));
+	ASSERT_EQ(0, hch_run(&self->r, "start", self->box.name, NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	snprintf(self->state, sizeof(self->state), "%s/%s/state.json",
 		 getenv("HCRUN_ROOT") != NULL ? getenv("HCRUN_ROOT") : "/run/hcrun",
 		 self->box.name);
@@ -917,19 +917,19 @@ FIXTURE_SETUP(tamper)
 
 FIXTURE_TEARDOWN(tamper)
 {
-	HCK_TEARDOWN_BEGIN();
+	HCT_TEARDOWN_BEGIN();
 	if (self->orig[0] != '\0') {
 		/* The state as hcrun wrote it: delete can then do its job. */
 		EXPECT_EQ(0, replace_file(self->state, self->orig));
 	}
-	EXPECT_EQ(0, hck_box_delete(&self->box));
+	EXPECT_EQ(0, hch_box_delete(&self->box));
 	if (self->mounted) {
-		hck_unlink(P_victim_file(self->victim));
+		hch_unlink(P_victim_file(self->victim));
 		EXPECT_EQ(0, umount(self->victim));
 	}
-	if (self->victim[0] != '\0' && hck_rmdir(self->victim) < 0)
+	if (self->victim[0] != '\0' && hch_rmdir(self->victim) < 0)
 		TH_LOG("teardown: rmdir %s: %s", self->victim, strerror(errno));
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 TEST_F_TIMEOUT(tamper, delete_never_unmounts_nor_removes_what_an_edited_state_names, TIMEOUT_S)
@@ -956,12 +956,12 @@ TEST_F_TIMEOUT(tamper, delete_never_unmounts_nor_removes_what_an_edited_state_na
 	ASSERT_LT(0, n);
 	ASSERT_EQ(0, replace_file(self->state, edited));
 
-	hck_run(&self->r, "delete", self->box.name, NULL);
-	TH_LOG("delete with the edited state: %s", hck_log(&self->r));
-	EXPECT_EQ(1, hck_mount_count(self->victim))
+	hch_run(&self->r, "delete", self->box.name, NULL);
+	TH_LOG("delete with the edited state: %s", hch_log(&self->r));
+	EXPECT_EQ(1, hch_mount_count(self->victim))
 	TH_LOG("delete unmounted someone else's tmpfs at %s, named by an edited state",
 	       self->victim);
-	EXPECT_EQ(0, hck_check_pattern(P_victim_file(self->victim), 100, 9, &size, &bad, &sum))
+	EXPECT_EQ(0, hch_check_pattern(P_victim_file(self->victim), 100, 9, &size, &bad, &sum))
 	TH_LOG("the file in %s is gone or changed", self->victim);
 }
 

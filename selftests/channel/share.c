@@ -30,8 +30,8 @@
  *     unix_host_listens_container_connects
  *
  * The pattern and sums are hc-probe's (64-bit word i = splitmix64(seed + i),
- * FNV-1a 64), recomputed here: equal sums and a byte-for-byte compare on the
- * host side. Every wait is bounded.
+ * FNV-1a 64), recomputed here from the same header (hc-pattern.h): equal
+ * sums and a byte-for-byte compare on the host side. Every wait is bounded.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,10 +47,9 @@
 
 #include "kselftest_harness.h"
 
-#include "channel_kit.h"
+#include "channel.h"
 #include "harness.h"
 
-#define CPATH	   "/mnt/ch"
 #define CHANNEL	   "64M"
 #define TIMEOUT_S  60
 #define IPC_MS	   10000
@@ -59,14 +58,14 @@
 /* ------------------------------------------------------------ set-up */
 
 /* Create and start the fixture's container; its failure is the test's. */
-static int up(struct __test_metadata *_metadata, struct hck_box *box, struct hck_run *r)
+static int up(struct __test_metadata *_metadata, struct hch_box *box, struct hch_run *r)
 {
 	char spec[2 * PATH_MAX];
 
-	snprintf(spec, sizeof(spec), "%s:" CPATH ":rw:" CHANNEL, box->host);
-	if (hck_run(r, "create", box->name, "--host-channel", spec, NULL) != 0 ||
-	    hck_run(r, "start", box->name, NULL) != 0) {
-		TH_LOG("%s", hck_log(r));
+	snprintf(spec, sizeof(spec), "%s:" HCH_CTR ":rw:" CHANNEL, box->host);
+	if (hch_run(r, "create", box->name, "--host-channel", spec, NULL) != 0 ||
+	    hch_run(r, "start", box->name, NULL) != 0) {
+		TH_LOG("%s", hch_log(r));
 		return -1;
 	}
 	return 0;
@@ -74,8 +73,8 @@ static int up(struct __test_metadata *_metadata, struct hck_box *box, struct hck
 
 FIXTURE(share_file)
 {
-	struct hck_box box;
-	struct hck_run r;
+	struct hch_box box;
+	struct hch_run r;
 	char hfile[2 * PATH_MAX];
 	void *map;
 	size_t maplen;
@@ -99,7 +98,7 @@ FIXTURE_SETUP(share_file)
 	HCT_ALWAYS_TEARDOWN();
 	self->fd = -1;
 	self->map = MAP_FAILED;
-	ret = hck_box_init(&self->box, "share", why, sizeof(why));
+	ret = hch_box_init(&self->box, "share", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -109,31 +108,31 @@ FIXTURE_SETUP(share_file)
 
 FIXTURE_TEARDOWN(share_file)
 {
-	HCK_TEARDOWN_BEGIN();
+	HCT_TEARDOWN_BEGIN();
 	if (self->map != MAP_FAILED)
 		munmap(self->map, self->maplen);
 	if (self->fd >= 0)
 		close(self->fd);
 	/* Contract section 3: delete removes the host path it created. */
-	EXPECT_EQ(0, hck_box_delete(&self->box));
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	EXPECT_EQ(0, hch_box_delete(&self->box));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
 /* The probe's "bytes=" and "sum=" against what the host expects. */
-static void expect_probe_result(struct __test_metadata *_metadata, struct hck_run *r,
+static void expect_probe_result(struct __test_metadata *_metadata, struct hch_run *r,
 				uint64_t bytes, uint64_t sum)
 {
 	uint64_t got_bytes = UINT64_MAX, got_sum = 0;
 
-	EXPECT_EQ(0, hck_kv_u64(r->o.out, "bytes", 10, &got_bytes)) TH_LOG("%s", hck_log(r));
+	EXPECT_EQ(0, hch_kv_u64(r->o.out, "bytes", 10, &got_bytes)) TH_LOG("%s", hch_log(r));
 	EXPECT_EQ(bytes, got_bytes)
 	TH_LOG("hc-probe handled %" PRIu64 " bytes, want %" PRIu64 "; %s", got_bytes, bytes,
-	       hck_log(r));
-	EXPECT_EQ(0, hck_kv_u64(r->o.out, "sum", 16, &got_sum)) TH_LOG("%s", hck_log(r));
+	       hch_log(r));
+	EXPECT_EQ(0, hch_kv_u64(r->o.out, "sum", 16, &got_sum)) TH_LOG("%s", hch_log(r));
 	EXPECT_EQ(sum, got_sum)
 	TH_LOG("contract section 1: sum inside %016" PRIx64 ", the host's %016" PRIx64 " (%" PRIu64
 	       " bytes); %s",
-	       got_sum, sum, bytes, hck_log(r));
+	       got_sum, sum, bytes, hch_log(r));
 }
 
 /* Map the host's file of the channel; created and sized here when writing. */
@@ -156,28 +155,29 @@ TEST_F_TIMEOUT(share_file, host_write_container_read, TIMEOUT_S)
 
 	if (_metadata->skip)
 		return;
-	ASSERT_EQ(0, hck_write_pattern(self->hfile, bytes, seed))
+	ASSERT_EQ(0, hch_write_pattern(self->hfile, bytes, seed))
 	TH_LOG("host writing %s: %s", self->hfile, strerror(errno));
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "read", CPATH "/f", NULL))
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "read", HCH_CTR "/f", NULL))
 	TH_LOG("contract section 1: the container cannot read the host's file; %s",
-	       hck_log(&self->r));
-	expect_probe_result(_metadata, &self->r, bytes, hck_pattern_sum(seed, bytes));
+	       hch_log(&self->r));
+	expect_probe_result(_metadata, &self->r, bytes, hch_pattern_sum(seed, bytes));
 }
 
 TEST_F_TIMEOUT(share_file, container_write_host_read, TIMEOUT_S)
 {
 	const uint64_t seed = 12, bytes = variant->bytes;
-	uint64_t size = 0, bad = 0, sum = 0, want = hck_pattern_sum(seed, bytes);
+	uint64_t size = 0, bad = 0, sum = 0, want = hch_pattern_sum(seed, bytes);
 	char arg[32];
 	int ret;
 
 	if (_metadata->skip)
 		return;
 	snprintf(arg, sizeof(arg), "%" PRIu64, bytes);
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "write", CPATH "/f", arg, "12", NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0,
+		  hch_probe(&self->r, self->box.name, -1, "write", HCH_CTR "/f", arg, "12", NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	expect_probe_result(_metadata, &self->r, bytes, want);
-	ret = hck_check_pattern(self->hfile, bytes, seed, &size, &bad, &sum);
+	ret = hch_check_pattern(self->hfile, bytes, seed, &size, &bad, &sum);
 	ASSERT_LE(0, ret) TH_LOG("host reading %s: %s", self->hfile, strerror(-ret));
 	EXPECT_EQ(0, ret)
 	TH_LOG("contract section 1: the host reads %" PRIu64 " bytes, want %" PRIu64
@@ -189,7 +189,7 @@ TEST_F_TIMEOUT(share_file, container_write_host_read, TIMEOUT_S)
 TEST_F_TIMEOUT(share_file, container_mmap_write_host_sees, TIMEOUT_S)
 {
 	const uint64_t seed = 13, bytes = variant->bytes;
-	uint64_t bad = 0, want = hck_pattern_sum(seed, bytes), got;
+	uint64_t bad = 0, want = hch_pattern_sum(seed, bytes), got;
 	char arg[32];
 	int ret;
 
@@ -203,15 +203,16 @@ TEST_F_TIMEOUT(share_file, container_mmap_write_host_sees, TIMEOUT_S)
 	ASSERT_EQ(bytes, got) TH_LOG("byte %" PRIu64 " of the fresh file is not zero", got);
 
 	snprintf(arg, sizeof(arg), "%" PRIu64, bytes);
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "mmap-write", CPATH "/f", arg, "13", NULL))
-	TH_LOG("%s", hck_log(&self->r));
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "mmap-write", HCH_CTR "/f", arg, "13",
+			       NULL))
+	TH_LOG("%s", hch_log(&self->r));
 	expect_probe_result(_metadata, &self->r, bytes, want);
 	/* The host's mapping, not a read(2): one page cache for both sides. */
-	EXPECT_EQ(0, hck_check_pattern_mem(self->map, bytes, seed, &bad))
+	EXPECT_EQ(0, hch_check_pattern_mem(self->map, bytes, seed, &bad))
 	TH_LOG("contract section 1: the host's MAP_SHARED mapping differs from what the "
 	       "container wrote at byte %" PRIu64 " of %" PRIu64,
 	       bad, bytes);
-	got = hck_fnv1a(HCK_FNV_OFFSET, self->map, bytes);
+	got = hc_fnv1a(HC_FNV1A_OFFSET, self->map, bytes);
 	EXPECT_EQ(want, got) TH_LOG("mapping sum %016" PRIx64 ", want %016" PRIx64, got, want);
 }
 
@@ -226,22 +227,22 @@ TEST_F_TIMEOUT(share_file, host_mmap_write_container_sees, TIMEOUT_S)
 	ret = map_host_file(self, bytes, true);
 	ASSERT_EQ(0, ret) TH_LOG("host mapping %s: %s", self->hfile, strerror(-ret));
 	/* Through the mapping only; it stays mapped, nothing is synced. */
-	hck_pattern(seed, 0, self->map, bytes);
+	hc_pattern_fill(seed, 0, self->map, bytes);
 
 	snprintf(arg, sizeof(arg), "%" PRIu64, bytes);
-	ASSERT_EQ(0, hck_probe(&self->r, self->box.name, "mmap-read", CPATH "/f", arg, NULL))
+	ASSERT_EQ(0, hch_probe(&self->r, self->box.name, -1, "mmap-read", HCH_CTR "/f", arg, NULL))
 	TH_LOG("contract section 1: the container cannot map the host's file; %s",
-	       hck_log(&self->r));
-	expect_probe_result(_metadata, &self->r, bytes, hck_pattern_sum(seed, bytes));
+	       hch_log(&self->r));
+	expect_probe_result(_metadata, &self->r, bytes, hch_pattern_sum(seed, bytes));
 }
 
 /* -------------------------------------------------------- FIFO, socket */
 
 FIXTURE(share_ipc)
 {
-	struct hck_box box;
-	struct hck_run r;
-	struct hck_bg bg;
+	struct hch_box box;
+	struct hch_run r;
+	struct hch_bg bg;
 	char hpath[2 * PATH_MAX];
 	char data[128];
 	int fd, lfd;
@@ -254,7 +255,7 @@ FIXTURE_SETUP(share_ipc)
 
 	HCT_ALWAYS_TEARDOWN();
 	self->fd = self->lfd = -1;
-	ret = hck_box_init(&self->box, "share-ipc", why, sizeof(why));
+	ret = hch_box_init(&self->box, "share-ipc", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -266,30 +267,30 @@ FIXTURE_SETUP(share_ipc)
 
 FIXTURE_TEARDOWN(share_ipc)
 {
-	HCK_TEARDOWN_BEGIN();
+	HCT_TEARDOWN_BEGIN();
 	if (self->fd >= 0)
 		close(self->fd);
 	if (self->lfd >= 0)
 		close(self->lfd);
 	/* Still blocked in the container if the test failed: delete ends it. */
-	hck_bg_fini(&self->bg);
-	if (self->hpath[0] != '\0' && self->box.name[0] != '\0' && hck_unlink(self->hpath) < 0)
+	hch_bg_fini(&self->bg);
+	if (self->hpath[0] != '\0' && self->box.name[0] != '\0' && hch_unlink(self->hpath) < 0)
 		TH_LOG("unlink %s: %s", self->hpath, strerror(errno));
-	EXPECT_EQ(0, hck_box_delete(&self->box));
-	EXPECT_EQ(0, hck_box_fini(&self->box));
+	EXPECT_EQ(0, hch_box_delete(&self->box));
+	EXPECT_EQ(0, hch_box_fini(&self->box));
 }
 
-/* Start "exec NAME -- PROBE op CPATH/leaf [data]" in the background. */
+/* Start "exec NAME -- PROBE op HCH_CTR/leaf [data]" in the background. */
 static int bg_probe(FIXTURE_DATA(share_ipc) * self, const char *op, const char *leaf,
 		    const char *data)
 {
 	static char cpath[PATH_MAX];
-	char *argv[] = {"exec",	    self->box.name, "--",	  (char *)hck_probe_path(),
+	char *argv[] = {"exec",	    self->box.name, "--",	  (char *)hch_probe_path(),
 			(char *)op, cpath,	    (char *)data, NULL};
 
-	snprintf(cpath, sizeof(cpath), CPATH "/%s", leaf);
+	snprintf(cpath, sizeof(cpath), HCH_CTR "/%s", leaf);
 	snprintf(self->hpath, sizeof(self->hpath), "%s/%s", self->box.host, leaf);
-	return hck_bg_start(&self->bg, argv);
+	return hch_bg_start(&self->bg, argv);
 }
 
 /* Read from fd until a newline or EOF, at most IPC_MS; the line without it. */
@@ -334,14 +335,14 @@ static void expect_bg(struct __test_metadata *_metadata, FIXTURE_DATA(share_ipc)
 		      const char *key, const char *want)
 {
 	char got[LINE_BYTES] = "";
-	int status = hck_bg_wait(&self->bg, IPC_MS);
+	int status = hch_bg_wait(&self->bg, IPC_MS);
 
 	ASSERT_EQ(0, status)
 	TH_LOG("background exec: status %d (%s); %s", status,
-	       status == -ETIMEDOUT ? "still blocked" : "done", hck_log(self->bg.r));
-	EXPECT_EQ(0, hck_kv_str(self->bg.r->o.out, key, got, sizeof(got)))
-	TH_LOG("%s", hck_log(self->bg.r));
-	EXPECT_STREQ(want, got) TH_LOG("%s", hck_log(self->bg.r));
+	       status == -ETIMEDOUT ? "still blocked" : "done", hch_log(self->bg.r));
+	EXPECT_EQ(0, hch_kv_str(self->bg.r->o.out, key, got, sizeof(got)))
+	TH_LOG("%s", hch_log(self->bg.r));
+	EXPECT_STREQ(want, got) TH_LOG("%s", hch_log(self->bg.r));
 }
 
 TEST_F_TIMEOUT(share_ipc, fifo_container_writes_host_reads, TIMEOUT_S)
@@ -388,7 +389,7 @@ TEST_F_TIMEOUT(share_ipc, fifo_host_writes_container_reads, TIMEOUT_S)
 		hct_sleep_ms(HCT_POLL_STEP_MS);
 	ASSERT_LE(0, self->fd)
 	TH_LOG("contract section 1: no reader opened the FIFO within %d ms (%s); %s", IPC_MS,
-	       strerror(errno), hck_log(self->bg.r));
+	       strerror(errno), hch_log(self->bg.r));
 	ASSERT_EQ(0, fcntl(self->fd, F_SETFL, 0));
 	len = (size_t)snprintf(line, sizeof(line), "%s\n", self->data);
 	ASSERT_EQ((ssize_t)len, write(self->fd, line, len)) TH_LOG("write: %s", strerror(errno));
@@ -435,7 +436,7 @@ TEST_F_TIMEOUT(share_ipc, unix_container_listens_host_connects, TIMEOUT_S)
 	} while (hct_now_ms() < end);
 	ASSERT_EQ(0, ret)
 	TH_LOG("contract section 1: connect %s: %s; %s", self->hpath, strerror(errno),
-	       hck_log(self->bg.r));
+	       hch_log(self->bg.r));
 	ASSERT_EQ(0, lstat(self->hpath, &st));
 	EXPECT_TRUE(S_ISSOCK(st.st_mode))
 	TH_LOG("%s has mode %o, want a socket", self->hpath, st.st_mode);
@@ -471,7 +472,7 @@ TEST_F_TIMEOUT(share_ipc, unix_host_listens_container_connects, TIMEOUT_S)
 	pf = (struct pollfd){.fd = self->lfd, .events = POLLIN};
 	ASSERT_EQ(1, poll(&pf, 1, IPC_MS))
 	TH_LOG("contract section 1: no connection from the container within %d ms; %s", IPC_MS,
-	       hck_log(self->bg.r));
+	       hch_log(self->bg.r));
 	self->fd = accept4(self->lfd, NULL, NULL, SOCK_CLOEXEC);
 	ASSERT_LE(0, self->fd) TH_LOG("accept: %s", strerror(errno));
 	n = read_line(self->fd, line, sizeof(line));

@@ -31,15 +31,15 @@
 
 #include "kselftest_harness.h"
 
-#include "channel_box.h"
+#include "channel.h"
 #include "harness.h"
 
-static int setup_box(struct __test_metadata *_metadata, struct chbox *b, const char *what)
+static int setup_box(struct __test_metadata *_metadata, struct hch_box *b, const char *what)
 {
 	char why[512];
 	int ret;
 
-	ret = chbox_init(b, what, why, sizeof(why));
+	ret = hch_box_init(b, what, why, sizeof(why));
 	if (ret == HCT_SKIP) {
 		SKIP(return 1, "%s", why);
 	}
@@ -48,23 +48,32 @@ static int setup_box(struct __test_metadata *_metadata, struct chbox *b, const c
 }
 
 /* create with "<host><tail>" and start; assert both. */
-#define CREATE_AND_START(b, tail)                                                                  \
+#define CREATE_AND_START(b, r, tail)                                                               \
 	do {                                                                                       \
-		int __st = chbox_create((b), NULL, (tail));                                        \
+		int __st = hch_create((r), (b), NULL, (tail));                                     \
 		ASSERT_EQ(0, __st)                                                                 \
 		TH_LOG("create --host-channel \"%s\": status %d; stderr: %s", (b)->spec, __st,     \
-		       (b)->o->err);                                                               \
-		__st = chbox_start(b);                                                             \
+		       (r)->o.err);                                                                \
+		__st = hch_run((r), "start", (b)->name, NULL);                                     \
 		ASSERT_EQ(0, __st)                                                                 \
 		TH_LOG("start (--host-channel \"%s\"): status %d; stderr: %s", (b)->spec, __st,    \
-		       (b)->o->err);                                                               \
+		       (r)->o.err);                                                                \
+	} while (0)
+
+/* Contract section 3: delete removes the host path it created. */
+#define TEARDOWN_BOX(b)                                                                            \
+	do {                                                                                       \
+		HCT_TEARDOWN_BEGIN();                                                              \
+		EXPECT_EQ(0, hch_box_delete(b));                                                   \
+		EXPECT_EQ(0, hch_box_fini(b));                                                     \
 	} while (0)
 
 /* ------------------------------------------------------------ seed dd */
 
 FIXTURE(seed_dd)
 {
-	struct chbox b;
+	struct hch_box b;
+	struct hch_run r;
 };
 
 FIXTURE_SETUP(seed_dd)
@@ -72,34 +81,33 @@ FIXTURE_SETUP(seed_dd)
 	HCT_ALWAYS_TEARDOWN();
 	if (setup_box(_metadata, &self->b, "seed-dd"))
 		return;
-	CREATE_AND_START(&self->b, ":" CHBOX_CTR ":rw:32M");
+	CREATE_AND_START(&self->b, &self->r, ":" HCH_CTR ":rw:32M");
 }
 
 FIXTURE_TEARDOWN(seed_dd)
 {
-	char left[1024];
-
-	EXPECT_EQ(0, chbox_fini(&self->b, left, sizeof(left))) TH_LOG("%s", left);
+	TEARDOWN_BOX(&self->b);
 }
 
 TEST_F(seed_dd, bs1024_count64k_in_container_stops_at_32m)
 {
-	struct chbox *b = &self->b;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
 	char path[2 * PATH_MAX];
 	struct stat st;
 	int status;
 
 	if (_metadata->skip)
 		return;
-	status = chbox_exec(b, -1, "dd", "if=/dev/zero", "of=" CHBOX_CTR "/test.file", "bs=1024",
-			    "count=64K", NULL);
-	EXPECT_NE(0, status) TH_LOG("dd into a 32M channel succeeded; stderr: %s", b->o->err);
-	EXPECT_NE(NULL, strstr(b->o->err, "No space left on device"))
-	TH_LOG("dd's stderr lacks \"No space left on device\" (contract section 4): %s", b->o->err);
-	EXPECT_NE(NULL, strstr(b->o->err, "32769+0 records in"))
-	TH_LOG("dd's stderr lacks \"32769+0 records in\": %s", b->o->err);
-	EXPECT_NE(NULL, strstr(b->o->err, "32768+0 records out"))
-	TH_LOG("dd's stderr lacks \"32768+0 records out\": %s", b->o->err);
+	status = hch_exec(r, b->name, -1, "dd", "if=/dev/zero", "of=" HCH_CTR "/test.file",
+			  "bs=1024", "count=64K", NULL);
+	EXPECT_NE(0, status) TH_LOG("dd into a 32M channel succeeded; stderr: %s", r->o.err);
+	EXPECT_NE(NULL, strstr(r->o.err, "No space left on device"))
+	TH_LOG("dd's stderr lacks \"No space left on device\" (contract section 4): %s", r->o.err);
+	EXPECT_NE(NULL, strstr(r->o.err, "32769+0 records in"))
+	TH_LOG("dd's stderr lacks \"32769+0 records in\": %s", r->o.err);
+	EXPECT_NE(NULL, strstr(r->o.err, "32768+0 records out"))
+	TH_LOG("dd's stderr lacks \"32768+0 records out\": %s", r->o.err);
 
 	snprintf(path, sizeof(path), "%s/test.file", b->host);
 	ASSERT_EQ(0, stat(path, &st)) TH_LOG("stat %s on the host: %s", path, strerror(errno));
@@ -111,8 +119,9 @@ TEST_F(seed_dd, bs1024_count64k_in_container_stops_at_32m)
 
 FIXTURE(size_fill)
 {
-	struct chbox b;
-	struct hct_child_report r;
+	struct hch_box b;
+	struct hch_run r;
+	struct hct_child_report report;
 };
 
 FIXTURE_VARIANT(size_fill)
@@ -136,20 +145,19 @@ FIXTURE_SETUP(size_fill)
 			   hct_page_size());
 	if (setup_box(_metadata, &self->b, "size-fill"))
 		return;
-	snprintf(tail, sizeof(tail), ":" CHBOX_CTR ":rw:%s", variant->size);
-	CREATE_AND_START(&self->b, tail);
+	snprintf(tail, sizeof(tail), ":" HCH_CTR ":rw:%s", variant->size);
+	CREATE_AND_START(&self->b, &self->r, tail);
 }
 
 FIXTURE_TEARDOWN(size_fill)
 {
-	char left[1024];
-
-	EXPECT_EQ(0, chbox_fini(&self->b, left, sizeof(left))) TH_LOG("%s", left);
+	TEARDOWN_BOX(&self->b);
 }
 
 TEST_F(size_fill, host_write_enospc_at_size)
 {
-	struct chbox *b = &self->b;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
 	char path[2 * PATH_MAX];
 	uint64_t size, used;
 	int ret, fd;
@@ -158,13 +166,13 @@ TEST_F(size_fill, host_write_enospc_at_size)
 		return;
 	snprintf(path, sizeof(path), "%s/fill", b->host);
 	/* A page and a MiB more than fits: the kernel must say where it stops. */
-	ret = hct_fill_file(path, variant->want + HCT_MiB + 4096, 65536, &self->r);
+	ret = hct_fill_file(path, variant->want + HCT_MiB + 4096, 65536, &self->report);
 	EXPECT_EQ(-ENOSPC, ret)
 	TH_LOG("size %s: the host's fill stopped with %s, want ENOSPC (contract section 4)",
 	       variant->size, strerror(-ret));
-	EXPECT_EQ(variant->want, self->r.bytes)
+	EXPECT_EQ(variant->want, self->report.bytes)
 	TH_LOG("size %s: the host wrote %" PRIu64 " bytes before ENOSPC, want %" PRIu64,
-	       variant->size, self->r.bytes, variant->want);
+	       variant->size, self->report.bytes, variant->want);
 
 	fd = open(path, O_WRONLY | O_APPEND);
 	ASSERT_LE(0, fd) TH_LOG("open %s: %s", path, strerror(errno));
@@ -173,23 +181,24 @@ TEST_F(size_fill, host_write_enospc_at_size)
 	EXPECT_EQ(ENOSPC, errno) TH_LOG("one byte more: %s, want ENOSPC", strerror(errno));
 	close(fd);
 
-	ASSERT_EQ(0, chbox_statfs(b->host, &size, &used));
+	ASSERT_EQ(0, hch_statfs(b->host, &size, &used));
 	EXPECT_EQ(variant->want, used)
 	TH_LOG("statfs after the fill: used %" PRIu64 " of %" PRIu64 ", want %" PRIu64, used, size,
 	       variant->want);
 	/* The container is refused too: the limit is the channel's, not the writer's. */
-	ret = chbox_probe(b, -1, "try", "append", CHBOX_CTR "/fill", NULL);
+	ret = hch_probe(r, b->name, -1, "try", "append", HCH_CTR "/fill", NULL);
 	EXPECT_EQ(1, ret)
 	TH_LOG("container appending to the full channel: status %d, want 1; "
 	       "stdout: %s stderr: %s",
-	       ret, b->o->out, b->o->err);
-	EXPECT_NE(NULL, strstr(b->o->err, "errno=ENOSPC"))
-	TH_LOG("container appending to the full channel: %s, want errno=ENOSPC", b->o->err);
+	       ret, r->o.out, r->o.err);
+	EXPECT_NE(NULL, strstr(r->o.err, "errno=ENOSPC"))
+	TH_LOG("container appending to the full channel: %s, want errno=ENOSPC", r->o.err);
 }
 
 TEST_F(size_fill, container_write_enospc_at_size)
 {
-	struct chbox *b = &self->b;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
 	char path[2 * PATH_MAX];
 	uint64_t bytes = 0;
 	struct stat st;
@@ -197,13 +206,13 @@ TEST_F(size_fill, container_write_enospc_at_size)
 
 	if (_metadata->skip)
 		return;
-	ret = chbox_probe(b, -1, "fill", CHBOX_CTR "/fill", NULL);
+	ret = hch_probe(r, b->name, -1, "fill", HCH_CTR "/fill", NULL);
 	EXPECT_EQ(0, ret)
 	TH_LOG("size %s: hc-probe fill exited %d (0 means it stopped at ENOSPC); stdout: %s "
 	       "stderr: %s",
-	       variant->size, ret, b->o->out, b->o->err);
-	ASSERT_EQ(0, chbox_kv_u64(b->o->out, "bytes", 10, &bytes))
-	TH_LOG("hc-probe fill printed no bytes=: %s", b->o->out);
+	       variant->size, ret, r->o.out, r->o.err);
+	ASSERT_EQ(0, hch_kv_u64(r->o.out, "bytes", 10, &bytes))
+	TH_LOG("hc-probe fill printed no bytes=: %s", r->o.out);
 	EXPECT_EQ(variant->want, bytes)
 	TH_LOG("size %s: the container wrote %" PRIu64 " bytes before ENOSPC, want %" PRIu64
 	       " (contract section 4)",
@@ -225,7 +234,8 @@ TEST_F(size_fill, container_write_enospc_at_size)
 
 FIXTURE(size)
 {
-	struct chbox b;
+	struct hch_box b;
+	struct hch_run r;
 };
 
 FIXTURE_SETUP(size)
@@ -239,14 +249,13 @@ FIXTURE_SETUP(size)
 
 FIXTURE_TEARDOWN(size)
 {
-	char left[1024];
-
-	EXPECT_EQ(0, chbox_fini(&self->b, left, sizeof(left))) TH_LOG("%s", left);
+	TEARDOWN_BOX(&self->b);
 }
 
 TEST_F(size, minimum_one_page_holds_exactly_one_page)
 {
-	struct chbox *b = &self->b;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
 	char path[2 * PATH_MAX], page[4096];
 	uint64_t size, used;
 	ssize_t n;
@@ -254,8 +263,8 @@ TEST_F(size, minimum_one_page_holds_exactly_one_page)
 
 	if (_metadata->skip)
 		return;
-	CREATE_AND_START(b, ":" CHBOX_CTR ":rw:4096");
-	ASSERT_EQ(0, chbox_statfs(b->host, &size, &used));
+	CREATE_AND_START(b, r, ":" HCH_CTR ":rw:4096");
+	ASSERT_EQ(0, hch_statfs(b->host, &size, &used));
 	EXPECT_EQ(4096, size) TH_LOG("statfs size %" PRIu64 ", want 4096", size);
 
 	snprintf(path, sizeof(path), "%s/page", b->host);
@@ -273,26 +282,27 @@ TEST_F(size, minimum_one_page_holds_exactly_one_page)
 
 TEST_F(size, maximum_half_memtotal_mounted_with_that_size)
 {
-	struct chbox *b = &self->b;
-	struct chbox_stat cs;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
+	struct hch_stat cs;
 	uint64_t max, want, size, used;
 	char tail[64];
 	int ret;
 
 	if (_metadata->skip)
 		return;
-	ASSERT_EQ(0, chbox_max_size(&max));
+	ASSERT_EQ(0, hch_max_size(&max));
 	want = hct_round_up_pages(max);
-	snprintf(tail, sizeof(tail), ":" CHBOX_CTR ":rw:%" PRIu64, max);
-	CREATE_AND_START(b, tail);
+	snprintf(tail, sizeof(tail), ":" HCH_CTR ":rw:%" PRIu64, max);
+	CREATE_AND_START(b, r, tail);
 	/* Checked, never filled: half of the machine's memory is not the test's to take. */
-	ASSERT_EQ(0, chbox_statfs(b->host, &size, &used));
+	ASSERT_EQ(0, hch_statfs(b->host, &size, &used));
 	EXPECT_EQ(want, size)
 	TH_LOG("size %" PRIu64 " (half of MemTotal): host statfs %" PRIu64 ", want %" PRIu64, max,
 	       size, want);
 	EXPECT_EQ(0, used) TH_LOG("a fresh channel uses %" PRIu64 " bytes", used);
-	ret = chbox_probe_stat(b, -1, CHBOX_CTR, &cs);
-	ASSERT_EQ(0, ret) TH_LOG("hc-probe stat: %d; %s %s", ret, b->o->out, b->o->err);
+	ret = hch_probe_stat(r, b->name, -1, HCH_CTR, &cs);
+	ASSERT_EQ(0, ret) TH_LOG("hc-probe stat: %d; %s %s", ret, r->o.out, r->o.err);
 	EXPECT_EQ(want, cs.size)
 	TH_LOG("size %" PRIu64 ": the container sees %" PRIu64 ", want %" PRIu64, max, cs.size,
 	       want);
@@ -300,7 +310,8 @@ TEST_F(size, maximum_half_memtotal_mounted_with_that_size)
 
 TEST_F(size, one_byte_above_maximum_refused)
 {
-	struct chbox *b = &self->b;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
 	char tail[64], quoted[64], err[HCT_OUT_MAX];
 	struct stat st = {0};
 	uint64_t max;
@@ -308,11 +319,11 @@ TEST_F(size, one_byte_above_maximum_refused)
 
 	if (_metadata->skip)
 		return;
-	ASSERT_EQ(0, chbox_max_size(&max));
-	snprintf(tail, sizeof(tail), ":" CHBOX_CTR ":rw:%" PRIu64, max + 1);
+	ASSERT_EQ(0, hch_max_size(&max));
+	snprintf(tail, sizeof(tail), ":" HCH_CTR ":rw:%" PRIu64, max + 1);
 	snprintf(quoted, sizeof(quoted), "\"%" PRIu64 "\"", max + 1);
-	status = chbox_create(b, NULL, tail);
-	snprintf(err, sizeof(err), "%s", b->o->err);
+	status = hch_create(r, b, NULL, tail);
+	snprintf(err, sizeof(err), "%s", r->o.err);
 	ASSERT_NE(0, status)
 	TH_LOG("half of MemTotal + 1 byte (%" PRIu64 ") was accepted (contract section 2)",
 	       max + 1);
@@ -322,21 +333,22 @@ TEST_F(size, one_byte_above_maximum_refused)
 	TH_LOG("the message does not quote %s: %s", quoted, err);
 	EXPECT_EQ(-1, lstat(b->host, &st))
 	TH_LOG("refused, yet %s exists (mode 0%o)", b->host, st.st_mode);
-	EXPECT_NE(0, chbox_state(b)) TH_LOG("refused, yet state %s says %s", b->name, b->o->out);
+	EXPECT_NE(0, hch_run(r, "state", b->name, NULL))
+	TH_LOG("refused, yet state %s says %s", b->name, r->o.out);
 }
 
 /*
  * busybox df -P -B1 PATH: a header line, then "fs size used avail use% mnt"
  * (one line with -P, whatever the length of the source's name).
  */
-static int df_in_container(struct chbox *b, uint64_t *size, uint64_t *used)
+static int df_in_container(struct hch_box *b, struct hch_run *r, uint64_t *size, uint64_t *used)
 {
 	char *line, *end;
-	int ret = chbox_exec(b, -1, "df", "-P", "-B1", CHBOX_CTR, NULL);
+	int ret = hch_exec(r, b->name, -1, "df", "-P", "-B1", HCH_CTR, NULL);
 
 	if (ret != 0)
 		return ret > 0 ? -EIO : ret;
-	line = strchr(b->o->out, '\n');
+	line = strchr(r->o.out, '\n');
 	if (line == NULL)
 		return -EBADMSG;
 	line = strpbrk(line + 1, " \t"); /* past the source */
@@ -353,30 +365,31 @@ static int df_in_container(struct chbox *b, uint64_t *size, uint64_t *used)
 TEST_F(size, df_inside_and_statfs_outside_agree)
 {
 	const uint64_t file = 3 * HCT_MiB + 100, want_used = 3 * HCT_MiB + 4096;
-	struct chbox *b = &self->b;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
 	uint64_t in_size = 0, in_used = 0, out_size, out_used;
 	char bytes[32];
 	int ret;
 
 	if (_metadata->skip)
 		return;
-	CREATE_AND_START(b, ":" CHBOX_CTR ":rw:8M");
-	ret = df_in_container(b, &in_size, &in_used);
+	CREATE_AND_START(b, r, ":" HCH_CTR ":rw:8M");
+	ret = df_in_container(b, r, &in_size, &in_used);
 	ASSERT_EQ(0, ret)
-	TH_LOG("df in the container: %d; stdout: %s stderr: %s", ret, b->o->out, b->o->err);
-	ASSERT_EQ(0, chbox_statfs(b->host, &out_size, &out_used));
+	TH_LOG("df in the container: %d; stdout: %s stderr: %s", ret, r->o.out, r->o.err);
+	ASSERT_EQ(0, hch_statfs(b->host, &out_size, &out_used));
 	EXPECT_EQ(8 * HCT_MiB, in_size) TH_LOG("df inside: size %" PRIu64 ", want 8 MiB", in_size);
 	EXPECT_EQ(out_size, in_size)
 	TH_LOG("size: df inside %" PRIu64 ", statfs outside %" PRIu64, in_size, out_size);
 	EXPECT_EQ(0, in_used) TH_LOG("a fresh channel: df inside says %" PRIu64 " used", in_used);
 
 	snprintf(bytes, sizeof(bytes), "%" PRIu64, file);
-	ret = chbox_probe(b, -1, "write", CHBOX_CTR "/file", bytes, NULL);
-	ASSERT_EQ(0, ret) TH_LOG("hc-probe write: %d; %s %s", ret, b->o->out, b->o->err);
-	ret = df_in_container(b, &in_size, &in_used);
+	ret = hch_probe(r, b->name, -1, "write", HCH_CTR "/file", bytes, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("hc-probe write: %d; %s %s", ret, r->o.out, r->o.err);
+	ret = df_in_container(b, r, &in_size, &in_used);
 	ASSERT_EQ(0, ret)
-	TH_LOG("df in the container: %d; stdout: %s stderr: %s", ret, b->o->out, b->o->err);
-	ASSERT_EQ(0, chbox_statfs(b->host, &out_size, &out_used));
+	TH_LOG("df in the container: %d; stdout: %s stderr: %s", ret, r->o.out, r->o.err);
+	ASSERT_EQ(0, hch_statfs(b->host, &out_size, &out_used));
 	EXPECT_EQ(want_used, in_used)
 	TH_LOG("after writing %" PRIu64 " bytes: df inside says %" PRIu64 " used, want %" PRIu64,
 	       file, in_used, want_used);

@@ -40,7 +40,7 @@
 
 #include "kselftest_harness.h"
 
-#include "channel_box.h"
+#include "channel.h"
 #include "harness.h"
 
 #define DEFAULT_SIZE (64 * HCT_MiB)
@@ -49,7 +49,8 @@
 
 FIXTURE(spec_reject)
 {
-	struct chbox b;
+	struct hch_box b;
+	struct hch_run r;
 };
 
 FIXTURE_VARIANT(spec_reject)
@@ -182,26 +183,29 @@ FIXTURE_SETUP(spec_reject)
 	int ret;
 
 	HCT_ALWAYS_TEARDOWN();
-	ret = chbox_init(&self->b, "spec", why, sizeof(why));
+	ret = hch_box_init(&self->b, "spec", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	/* A relative host path, if an engine took it, lands in the scratch directory. */
-	ASSERT_EQ(0, chdir(self->b.parent)) TH_LOG("chdir %s: %s", self->b.parent, strerror(errno));
+	ASSERT_EQ(0, chdir(self->b.scratch))
+	TH_LOG("chdir %s: %s", self->b.scratch, strerror(errno));
 }
 
 FIXTURE_TEARDOWN(spec_reject)
 {
-	char left[1024];
-
-	EXPECT_EQ(0, chbox_fini(&self->b, left, sizeof(left))) TH_LOG("%s", left);
+	HCT_TEARDOWN_BEGIN();
+	/* Contract section 3: delete removes the host path it created. */
+	EXPECT_EQ(0, hch_box_delete(&self->b));
+	EXPECT_EQ(0, hch_box_fini(&self->b));
 }
 
 TEST_F(spec_reject, refused_at_create_leaving_nothing)
 {
 	char rest[128], value[PATH_MAX + 256], quoted[PATH_MAX + 260], err[HCT_OUT_MAX];
 	char names[512], first[PATH_MAX];
-	struct chbox *b = &self->b;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
 	struct stat st = {0};
 	uint64_t max;
 	int status, n;
@@ -210,13 +214,13 @@ TEST_F(spec_reject, refused_at_create_leaving_nothing)
 		return;
 	snprintf(rest, sizeof(rest), "%s", variant->rest ? variant->rest : "");
 	if (variant->above_max) {
-		ASSERT_EQ(0, chbox_max_size(&max));
+		ASSERT_EQ(0, hch_max_size(&max));
 		snprintf(value, sizeof(value), "%" PRIu64, max + 1);
-		snprintf(rest, sizeof(rest), ":" CHBOX_CTR ":rw:%" PRIu64, max + 1);
+		snprintf(rest, sizeof(rest), ":" HCH_CTR ":rw:%" PRIu64, max + 1);
 	}
 
-	status = chbox_create(b, variant->host, rest);
-	snprintf(err, sizeof(err), "%s", b->o->err);
+	status = hch_create(r, b, variant->host, rest);
+	snprintf(err, sizeof(err), "%s", r->o.err);
 	if (!variant->above_max)
 		snprintf(value, sizeof(value), "%s", variant->value ? variant->value : b->spec);
 	ASSERT_NE(0, status)
@@ -240,34 +244,35 @@ TEST_F(spec_reject, refused_at_create_leaving_nothing)
 	EXPECT_EQ(-1, lstat(b->host, &st))
 	TH_LOG("--host-channel \"%s\" was refused but %s exists (mode 0%o)", b->spec, b->host,
 	       st.st_mode);
-	n = chbox_dir_entries(b->parent, names, sizeof(names));
+	n = hch_dir_entries(b->scratch, names, sizeof(names));
 	EXPECT_EQ(0, n)
 	TH_LOG("--host-channel \"%s\" was refused but the scratch directory %s holds %d entries: "
 	       "%s",
-	       b->spec, b->parent, n, names);
-	n = chbox_mounts_under(b->parent, first, sizeof(first));
+	       b->spec, b->scratch, n, names);
+	n = hch_mounts_below(b->scratch, first, sizeof(first));
 	EXPECT_EQ(0, n)
 	TH_LOG("--host-channel \"%s\" was refused but %d mounts sit under %s, first %s", b->spec, n,
-	       b->parent, first);
+	       b->scratch, first);
 
-	status = chbox_state(b);
+	status = hch_run(r, "state", b->name, NULL);
 	EXPECT_NE(0, status)
 	TH_LOG("--host-channel \"%s\" was refused but \"state %s\" succeeds: %s", b->spec, b->name,
-	       b->o->out);
+	       r->o.out);
 }
 
 /* ----------------------------------------------------------- accepted */
 
 FIXTURE(spec_accept)
 {
-	struct chbox b;
+	struct hch_box b;
+	struct hch_run r;
 };
 
 FIXTURE_VARIANT(spec_accept)
 {
 	const char *host_tail; /* appended to the scratch directory; NULL: "/ch" */
 	const char *rest;      /* what follows the host path */
-	const char *ctr;       /* where the container sees it; NULL: CHBOX_CTR */
+	const char *ctr;       /* where the container sees it; NULL: HCH_CTR */
 	uint64_t want;	       /* f_blocks * f_bsize, spelled out: the rounding is under test */
 	bool ro;
 	bool defaults; /* a form only the documented contract accepts (iSulad wants 4 fields) */
@@ -331,7 +336,7 @@ FIXTURE_SETUP(spec_accept)
 	if (hct_page_size() != 4096)
 		SKIP(return, "the expected sizes assume 4 KiB pages; this kernel has %" PRIu64,
 			   hct_page_size());
-	ret = chbox_init(&self->b, "spec", why, sizeof(why));
+	ret = hch_box_init(&self->b, "spec", why, sizeof(why));
 	if (ret == HCT_SKIP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
@@ -339,17 +344,19 @@ FIXTURE_SETUP(spec_accept)
 
 FIXTURE_TEARDOWN(spec_accept)
 {
-	char left[1024];
-
-	EXPECT_EQ(0, chbox_fini(&self->b, left, sizeof(left))) TH_LOG("%s", left);
+	HCT_TEARDOWN_BEGIN();
+	/* Contract section 3: delete removes the host path it created. */
+	EXPECT_EQ(0, hch_box_delete(&self->b));
+	EXPECT_EQ(0, hch_box_fini(&self->b));
 }
 
 TEST_F(spec_accept, mounted_with_size_and_mode_asked)
 {
-	const char *ctr = variant->ctr ? variant->ctr : CHBOX_CTR;
+	const char *ctr = variant->ctr ? variant->ctr : HCH_CTR;
 	char host[PATH_MAX + 64], defaults[64] = "";
-	struct chbox *b = &self->b;
-	struct chbox_stat cs;
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
+	struct hch_stat cs;
 	struct hct_mount m;
 	struct statfs sfs;
 	uint64_t size;
@@ -357,9 +364,9 @@ TEST_F(spec_accept, mounted_with_size_and_mode_asked)
 
 	if (_metadata->skip)
 		return;
-	snprintf(host, sizeof(host), "%s%s", b->parent,
+	snprintf(host, sizeof(host), "%s%s", b->scratch,
 		 variant->host_tail ? variant->host_tail : "/ch");
-	status = chbox_create(b, host, variant->rest);
+	status = hch_create(r, b, host, variant->rest);
 	if (status != 0 && variant->defaults)
 		hct_engine_info("defaults", defaults, sizeof(defaults));
 	ASSERT_EQ(0, status)
@@ -370,11 +377,11 @@ TEST_F(spec_accept, mounted_with_size_and_mode_asked)
 			 "or empty mode meaning rw and size 64M; the driver says defaults="
 		       : "",
 	       variant->defaults ? (defaults[0] ? defaults : "(none)") : "",
-	       variant->defaults ? " (a deviation from the documented contract)" : "", b->o->err);
-	status = chbox_start(b);
+	       variant->defaults ? " (a deviation from the documented contract)" : "", r->o.err);
+	status = hch_run(r, "start", b->name, NULL);
 	ASSERT_EQ(0, status)
 	TH_LOG("start with --host-channel \"%s\": status %d; stderr: %s", b->spec, status,
-	       b->o->err);
+	       r->o.err);
 
 	/* The host side: a tmpfs at the cleaned host path, of the size asked. */
 	ret = hct_mount_lookup(b->host, &m);
@@ -392,12 +399,12 @@ TEST_F(spec_accept, mounted_with_size_and_mode_asked)
 	       b->spec, size, variant->want);
 
 	/* The container side: the same size, read-only as asked. */
-	ret = chbox_probe_stat(b, -1, ctr, &cs);
+	ret = hch_probe_stat(r, b->name, -1, ctr, &cs);
 	ASSERT_EQ(0, ret)
-	TH_LOG("hc-probe stat %s in the container: %d; stdout: %s stderr: %s", ctr, ret, b->o->out,
-	       b->o->err);
-	EXPECT_STREQ("tmpfs", cs.fstype) TH_LOG("in the container: %s", b->o->out);
-	EXPECT_STREQ("dir", cs.type) TH_LOG("in the container: %s", b->o->out);
+	TH_LOG("hc-probe stat %s in the container: %d; stdout: %s stderr: %s", ctr, ret, r->o.out,
+	       r->o.err);
+	EXPECT_STREQ("tmpfs", cs.fstype) TH_LOG("in the container: %s", r->o.out);
+	EXPECT_STREQ("dir", cs.type) TH_LOG("in the container: %s", r->o.out);
 	EXPECT_EQ(variant->want, cs.size)
 	TH_LOG("--host-channel \"%s\": size %" PRIu64 " in the container, want %" PRIu64, b->spec,
 	       cs.size, variant->want);

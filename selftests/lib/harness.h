@@ -32,15 +32,20 @@
 #include "hctest.h"
 
 /*
- * Two quirks of the 6.1 header that every fixture here works around:
+ * Quirks of the 6.1 header that the fixtures here work around:
  *  - FIXTURE_TEARDOWN runs only when FIXTURE_SETUP returned normally, so an
  *    ASSERT in the setup after it made a directory or a cgroup would leave
  *    them behind. Every setup starts with HCT_ALWAYS_TEARDOWN(), and every
  *    teardown copes with a half-made fixture (its data starts zeroed).
  *  - a SKIP() in FIXTURE_SETUP does not stop the test body from running:
  *    each TEST_F starts with "if (_metadata->skip) return;".
+ *  - a failed ASSERT longjmps out of its handler loop with
+ *    _metadata->trigger still set, so the teardown's first EXPECT would
+ *    print its TH_LOG message although it held. A teardown that checks
+ *    anything starts with HCT_TEARDOWN_BEGIN().
  */
 #define HCT_ALWAYS_TEARDOWN() (_metadata->setup_completed = true)
+#define HCT_TEARDOWN_BEGIN()  (_metadata->trigger = 0)
 
 #define HCT_MAX_FILTERS 32
 

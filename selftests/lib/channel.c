@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * channel_kit: driver calls with their command line, a driver call in the
- * background, hc-probe's pattern on the host, mount snapshots through
- * libmount, the container's cgroup, a private rootfs. See channel_kit.h.
+ * channel: the box a channel test makes and takes down, driver calls with
+ * their command line, a driver call in the background, hc-probe's pattern
+ * and result line on the host, sizes, mount snapshots through libmount,
+ * the container's cgroup, a private rootfs. See channel.h.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,21 +16,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <libmount.h>
 
-#include "channel_kit.h"
+#include "channel.h"
 
 #define CHUNK	 (1 << 16)
 #define MAX_ARGS 60
 
+/* hc-probe's path in the container, from the driver's info (hch_probe_path). */
+static char probe_path[PATH_MAX];
+
+static int probe_path_init(void)
+{
+	int ret;
+
+	if (probe_path[0] != '\0')
+		return 0;
+	ret = hct_engine_info("probe", probe_path, sizeof(probe_path));
+	/* The engines README's default, for a driver that does not say. */
+	if (probe_path[0] == '\0')
+		snprintf(probe_path, sizeof(probe_path), "/bin/hc-probe");
+	return ret < 0 ? ret : 0;
+}
+
 /* --------------------------------------------------------------- box */
 
-int hck_box_init(struct hck_box *b, const char *what, char *why, size_t whylen)
+int hch_box_init(struct hch_box *b, const char *what, char *why, size_t whylen)
 {
 	int ret;
 
@@ -39,6 +59,12 @@ int hck_box_init(struct hck_box *b, const char *what, char *why, size_t whylen)
 	}
 	if (hct_engine_driver(why, whylen) == NULL)
 		return HCT_SKIP;
+	ret = probe_path_init();
+	if (ret < 0) {
+		snprintf(why, whylen, "engine %s: info failed: %s", hct_engine_name(),
+			 strerror(-ret));
+		return ret;
+	}
 	ret = hct_make_tmpdir(b->scratch, what);
 	if (ret < 0) {
 		snprintf(why, whylen, "mkdtemp /tmp/" HCT_PREFIX "-%d-%s-XXXXXX: %s", (int)getpid(),
@@ -51,7 +77,7 @@ int hck_box_init(struct hck_box *b, const char *what, char *why, size_t whylen)
 	return 0;
 }
 
-int hck_box_delete(struct hck_box *b)
+int hch_box_delete(struct hch_box *b)
 {
 	struct stat st;
 
@@ -63,25 +89,56 @@ int hck_box_delete(struct hck_box *b)
 		fprintf(stderr, "# %s left the host path %s after delete (%s%s)\n",
 			hct_engine_name(), b->host,
 			S_ISDIR(st.st_mode) ? "a directory" : "not a directory",
-			hck_mount_count(b->host) > 0 ? ", still mounted" : "");
+			hch_mount_count(b->host) > 0 ? ", still mounted" : "");
 		return -EEXIST;
 	}
 	return 0;
 }
 
-int hck_box_fini(struct hck_box *b)
+/* What the engine left at the host path: its tmpfs, then the path itself. */
+static int remove_host_path(const char *host)
 {
-	int left = 0;
+	struct hct_mount m;
+	struct stat st;
 
-	hck_box_delete(b);
-	if (b->scratch[0] == '\0')
-		return 0;
-	if (b->host[0] != '\0' && hck_rmdir(b->host) < 0) {
-		fprintf(stderr, "# teardown: rmdir %s: %s\n", b->host, strerror(errno));
+	if (lstat(host, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* Only the engine's own tmpfs, and only what sits right there. */
+	while (hct_mount_lookup(host, &m) == 0 && strcmp(m.fstype, "tmpfs") == 0) {
+		fprintf(stderr, "# teardown: unmounting the tmpfs left on %s\n", host);
+		if (umount2(host, MNT_DETACH) < 0)
+			return -errno;
+	}
+	if ((S_ISDIR(st.st_mode) ? rmdir(host) : unlink(host)) < 0)
+		return -errno;
+	return 0;
+}
+
+int hch_box_fini(struct hch_box *b)
+{
+	char names[512];
+	int left = 0, ret;
+
+	/* From the test's working directory, as every other driver call. */
+	hch_box_delete(b);
+	/* A test may have moved into the scratch directory for its relative paths. */
+	if (chdir("/") < 0) {
+		fprintf(stderr, "# teardown: chdir /: %s\n", strerror(errno));
 		left = -1;
 	}
-	if (hck_rmdir(b->scratch) < 0) {
-		fprintf(stderr, "# teardown: rmdir %s: %s\n", b->scratch, strerror(errno));
+	if (b->scratch[0] == '\0')
+		return left;
+	ret = remove_host_path(b->host);
+	if (ret < 0) {
+		fprintf(stderr, "# teardown: removing %s: %s\n", b->host, strerror(-ret));
+		left = -1;
+	}
+	if (rmdir(b->scratch) < 0) {
+		int e = errno;
+
+		hch_dir_entries(b->scratch, names, sizeof(names));
+		fprintf(stderr, "# teardown: rmdir %s: %s (holds: %s)\n", b->scratch, strerror(e),
+			names);
 		left = -1;
 	}
 	b->scratch[0] = '\0';
@@ -90,7 +147,7 @@ int hck_box_fini(struct hck_box *b)
 
 /* ------------------------------------------------------------ driver */
 
-static void record_cmd(struct hck_run *r, char *const argv[])
+static void record_cmd(struct hch_run *r, char *const argv[])
 {
 	size_t used = 0;
 
@@ -106,56 +163,80 @@ static void record_cmd(struct hck_run *r, char *const argv[])
 	}
 }
 
-int hck_runv(struct hck_run *r, long timeout_ms, char *const argv[])
+int hch_runv(struct hch_run *r, long timeout_ms, char *const argv[])
 {
 	record_cmd(r, argv);
 	return hct_enginev(&r->o, NULL, timeout_ms, argv);
 }
 
-int hck_run(struct hck_run *r, const char *verb, ...)
+int hch_run(struct hch_run *r, const char *verb, ...)
 {
 	char *argv[MAX_ARGS + 1];
 	va_list ap;
-	int n = 0;
 
-	argv[n++] = (char *)verb;
+	argv[0] = (char *)verb;
 	va_start(ap, verb);
-	while (n < MAX_ARGS && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
+	hct_args(argv, 1, MAX_ARGS, ap);
 	va_end(ap);
-	argv[n] = NULL;
-	return hck_runv(r, 0, argv);
+	return hch_runv(r, 0, argv);
 }
 
-const char *hck_probe_path(void)
+int hch_create(struct hch_run *r, struct hch_box *b, const char *host_part, const char *tail)
 {
-	static char probe[PATH_MAX];
-
-	if (probe[0] == '\0' &&
-	    (hct_engine_info("probe", probe, sizeof(probe)) < 0 || probe[0] == '\0'))
-		snprintf(probe, sizeof(probe), "/bin/hc-probe");
-	return probe;
+	snprintf(b->spec, sizeof(b->spec), "%s%s", host_part ? host_part : b->host, tail);
+	return hch_run(r, "create", b->name, "--host-channel", b->spec, NULL);
 }
 
-int hck_probe(struct hck_run *r, const char *name, ...)
+const char *hch_probe_path(void)
+{
+	probe_path_init();
+	return probe_path;
+}
+
+/* exec NAME [--user UID:UID] -- [first] ARGS... */
+static int exec_v(struct hch_run *r, const char *name, int uid, const char *first, va_list ap)
 {
 	char *argv[MAX_ARGS + 1];
-	va_list ap;
+	char user[32];
 	int n = 0;
 
 	argv[n++] = "exec";
 	argv[n++] = (char *)name;
+	if (uid >= 0) {
+		snprintf(user, sizeof(user), "%d:%d", uid, uid);
+		argv[n++] = "--user";
+		argv[n++] = user;
+	}
 	argv[n++] = "--";
-	argv[n++] = (char *)hck_probe_path();
-	va_start(ap, name);
-	while (n < MAX_ARGS && (argv[n] = va_arg(ap, char *)) != NULL)
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	return hck_runv(r, 0, argv);
+	if (first != NULL)
+		argv[n++] = (char *)first;
+	hct_args(argv, n, MAX_ARGS, ap);
+	return hch_runv(r, 0, argv);
 }
 
-int hck_sh(struct hck_run *r, const char *name, const char *fmt, ...)
+int hch_exec(struct hch_run *r, const char *name, int uid, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, uid);
+	ret = exec_v(r, name, uid, NULL, ap);
+	va_end(ap);
+	return ret;
+}
+
+int hch_probe(struct hch_run *r, const char *name, int uid, ...)
+{
+	va_list ap;
+	int ret;
+
+	va_start(ap, uid);
+	ret = exec_v(r, name, uid, hch_probe_path(), ap);
+	va_end(ap);
+	return ret;
+}
+
+int hch_sh(struct hch_run *r, const char *name, const char *fmt, ...)
 {
 	char script[4096];
 	char *argv[] = {"exec", (char *)name, "--", "/bin/sh", "-c", script, NULL};
@@ -164,7 +245,7 @@ int hck_sh(struct hck_run *r, const char *name, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(script, sizeof(script), fmt, ap);
 	va_end(ap);
-	return hck_runv(r, 0, argv);
+	return hch_runv(r, 0, argv);
 }
 
 /* Append text to buf, each newline followed by "# ", the last one dropped. */
@@ -184,7 +265,7 @@ static void append_lines(char *buf, size_t size, size_t *used, const char *text)
 	buf[*used] = '\0';
 }
 
-const char *hck_log(struct hck_run *r)
+const char *hch_log(struct hch_run *r)
 {
 	size_t used = 0;
 	int n;
@@ -199,7 +280,7 @@ const char *hck_log(struct hck_run *r)
 	return r->log;
 }
 
-int hck_bg_start(struct hck_bg *bg, char *const argv[])
+int hch_bg_start(struct hch_bg *bg, char *const argv[])
 {
 	bg->pid = -1;
 	bg->r = mmap(NULL, sizeof(*bg->r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
@@ -222,7 +303,7 @@ int hck_bg_start(struct hck_bg *bg, char *const argv[])
 	return 0;
 }
 
-int hck_bg_wait(struct hck_bg *bg, long timeout_ms)
+int hch_bg_wait(struct hch_bg *bg, long timeout_ms)
 {
 	int wstatus, ret;
 
@@ -233,7 +314,7 @@ int hck_bg_wait(struct hck_bg *bg, long timeout_ms)
 	return ret < 0 ? ret : bg->r->o.status;
 }
 
-void hck_bg_fini(struct hck_bg *bg)
+void hch_bg_fini(struct hch_bg *bg)
 {
 	int wstatus;
 
@@ -250,75 +331,77 @@ void hck_bg_fini(struct hck_bg *bg)
 
 /* ------------------------------------------------------- hc-probe data */
 
-static uint64_t splitmix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-uint64_t hck_fnv1a(uint64_t h, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-void hck_pattern(uint64_t seed, uint64_t off, void *buf, size_t len)
-{
-	unsigned char *p = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		uint64_t pos = off + i;
-
-		p[i] = (unsigned char)(splitmix64(seed + pos / 8) >> (8 * (pos % 8)));
-	}
-}
-
-uint64_t hck_pattern_sum(uint64_t seed, uint64_t bytes)
+uint64_t hch_pattern_sum(uint64_t seed, uint64_t bytes)
 {
 	static unsigned char buf[CHUNK];
-	uint64_t sum = HCK_FNV_OFFSET;
+	uint64_t sum = HC_FNV1A_OFFSET;
 
 	for (uint64_t off = 0; off < bytes; off += CHUNK) {
 		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
 
-		hck_pattern(seed, off, buf, n);
-		sum = hck_fnv1a(sum, buf, n);
+		hc_pattern_fill(seed, off, buf, n);
+		sum = hc_fnv1a(sum, buf, n);
 	}
 	return sum;
 }
 
-int hck_write_pattern(const char *path, uint64_t bytes, uint64_t seed)
+/* write(2) all of buf, again after a short write; 0 or -errno. */
+static int write_all(int fd, const void *buf, size_t len)
 {
-	static unsigned char buf[CHUNK];
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int ret = 0;
+	const unsigned char *p = buf;
 
-	if (fd < 0)
-		return -errno;
-	for (uint64_t off = 0; off < bytes && ret == 0;) {
-		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
-		ssize_t w;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
 
-		hck_pattern(seed, off, buf, n);
-		w = write(fd, buf, n);
-		if (w < 0)
-			ret = -errno;
-		else if (w == 0)
-			ret = -EIO;
-		else
-			off += (uint64_t)w;
-		/* A short write moves the pattern: rewrite from where it stopped. */
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
 	}
+	return 0;
+}
+
+static int open_new(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int close_new(int fd, int ret)
+{
 	if (close(fd) < 0 && ret == 0)
 		ret = -errno;
 	return ret;
+}
+
+int hch_write_pattern(const char *path, uint64_t bytes, uint64_t seed)
+{
+	static unsigned char buf[CHUNK];
+	int fd = open_new(path), ret = 0;
+
+	if (fd < 0)
+		return fd;
+	for (uint64_t off = 0; off < bytes && ret == 0; off += CHUNK) {
+		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK;
+
+		hc_pattern_fill(seed, off, buf, n);
+		ret = write_all(fd, buf, n);
+	}
+	return close_new(fd, ret);
+}
+
+int hch_write_new(const char *path, const void *buf, size_t len)
+{
+	int fd = open_new(path);
+
+	if (fd < 0)
+		return fd;
+	return close_new(fd, write_all(fd, buf, len));
 }
 
 static bool first_diff(const unsigned char *a, const unsigned char *b, size_t n, size_t *at)
@@ -330,7 +413,7 @@ static bool first_diff(const unsigned char *a, const unsigned char *b, size_t n,
 	return true;
 }
 
-int hck_check_pattern(const char *path, uint64_t bytes, uint64_t seed, uint64_t *size,
+int hch_check_pattern(const char *path, uint64_t bytes, uint64_t seed, uint64_t *size,
 		      uint64_t *bad, uint64_t *sum)
 {
 	static unsigned char got[CHUNK], want[CHUNK];
@@ -338,7 +421,7 @@ int hck_check_pattern(const char *path, uint64_t bytes, uint64_t seed, uint64_t 
 	bool differs = false;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	*sum = HCK_FNV_OFFSET;
+	*sum = HC_FNV1A_OFFSET;
 	*bad = UINT64_MAX;
 	if (fd < 0)
 		return -errno;
@@ -356,11 +439,11 @@ int hck_check_pattern(const char *path, uint64_t bytes, uint64_t seed, uint64_t 
 		}
 		if (n == 0)
 			break;
-		*sum = hck_fnv1a(*sum, got, (size_t)n);
+		*sum = hc_fnv1a(*sum, got, (size_t)n);
 		if (!differs && off < bytes) {
 			size_t cmp = bytes - off < (uint64_t)n ? (size_t)(bytes - off) : (size_t)n;
 
-			hck_pattern(seed, off, want, cmp);
+			hc_pattern_fill(seed, off, want, cmp);
 			if (first_diff(got, want, cmp, &at)) {
 				differs = true;
 				*bad = off + at;
@@ -377,7 +460,7 @@ int hck_check_pattern(const char *path, uint64_t bytes, uint64_t seed, uint64_t 
 	return differs ? 1 : 0;
 }
 
-int hck_check_pattern_mem(const void *mem, uint64_t bytes, uint64_t seed, uint64_t *bad)
+int hch_check_pattern_mem(const void *mem, uint64_t bytes, uint64_t seed, uint64_t *bad)
 {
 	static unsigned char want[CHUNK];
 	const unsigned char *p = mem;
@@ -386,7 +469,7 @@ int hck_check_pattern_mem(const void *mem, uint64_t bytes, uint64_t seed, uint64
 	for (uint64_t off = 0; off < bytes; off += CHUNK) {
 		size_t n = bytes - off < CHUNK ? (size_t)(bytes - off) : CHUNK, at;
 
-		hck_pattern(seed, off, want, n);
+		hc_pattern_fill(seed, off, want, n);
 		if (first_diff(p + off, want, n, &at)) {
 			*bad = off + at;
 			return 1;
@@ -395,11 +478,12 @@ int hck_check_pattern_mem(const void *mem, uint64_t bytes, uint64_t seed, uint64
 	return 0;
 }
 
+/* Where the value of "key=" starts, the key starting a word; NULL when absent. */
 static const char *find_key(const char *out, const char *key)
 {
 	size_t klen = strlen(key);
 
-	for (const char *p = out; (p = strstr(p, key)) != NULL; p += klen) {
+	for (const char *p = out; (p = strstr(p, key)) != NULL; p++) {
 		bool start = p == out || p[-1] == ' ' || p[-1] == '\n';
 
 		if (start && p[klen] == '=')
@@ -408,41 +492,104 @@ static const char *find_key(const char *out, const char *key)
 	return NULL;
 }
 
-int hck_kv_u64(const char *out, const char *key, int base, uint64_t *val)
-{
-	const char *v = find_key(out, key);
-	char *end;
-
-	if (v == NULL)
-		return -ENOENT;
-	errno = 0;
-	*val = strtoull(v, &end, base);
-	if (errno != 0 || end == v)
-		return -EINVAL;
-	return 0;
-}
-
-int hck_kv_str(const char *out, const char *key, char *val, size_t len)
+int hch_kv_str(const char *out, const char *key, char *val, size_t len)
 {
 	const char *v = find_key(out, key);
 	size_t n;
 
 	if (v == NULL)
 		return -ENOENT;
-	n = strcspn(v, " \t\n");
-	snprintf(val, len, "%.*s", (int)n, v);
+	n = strcspn(v, " \n");
+	if (n >= len)
+		return -ERANGE;
+	memcpy(val, v, n);
+	val[n] = '\0';
+	return 0;
+}
+
+int hch_kv_u64(const char *out, const char *key, int base, uint64_t *val)
+{
+	char buf[64], *end;
+	int ret = hch_kv_str(out, key, buf, sizeof(buf));
+
+	if (ret < 0)
+		return ret;
+	/* strtoull would take blanks and a sign ("-1" as UINT64_MAX): a digit first. */
+	if (!(base == 16 ? isxdigit((unsigned char)buf[0]) : isdigit((unsigned char)buf[0])))
+		return -EINVAL;
+	errno = 0;
+	*val = strtoull(buf, &end, base);
+	if (errno != 0 || *end != '\0')
+		return -EINVAL;
+	return 0;
+}
+
+int hch_probe_stat(struct hch_run *r, const char *name, int uid, const char *path,
+		   struct hch_stat *st)
+{
+	const char *out = r->o.out;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = hch_probe(r, name, uid, "stat", path, NULL);
+	if (ret != 0)
+		return ret > 0 ? -EIO : ret;
+	if (hch_kv_u64(out, "mode", 8, &st->mode) < 0 || hch_kv_u64(out, "uid", 10, &st->uid) < 0 ||
+	    hch_kv_u64(out, "gid", 10, &st->gid) < 0 ||
+	    hch_kv_u64(out, "size", 10, &st->size) < 0 || hch_kv_u64(out, "ro", 10, &st->ro) < 0 ||
+	    hch_kv_str(out, "type", st->type, sizeof(st->type)) < 0 ||
+	    hch_kv_str(out, "fstype", st->fstype, sizeof(st->fstype)) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+/* ------------------------------------------------------------- sizes */
+
+int hch_statfs(const char *path, uint64_t *size, uint64_t *used)
+{
+	struct statfs sfs;
+
+	if (statfs(path, &sfs) < 0)
+		return -errno;
+	*size = (uint64_t)sfs.f_blocks * (uint64_t)sfs.f_bsize;
+	if (used != NULL)
+		*used = (uint64_t)(sfs.f_blocks - sfs.f_bfree) * (uint64_t)sfs.f_bsize;
+	return 0;
+}
+
+int hch_max_size(uint64_t *bytes)
+{
+	uint64_t total;
+	int ret = hct_meminfo("MemTotal", &total);
+
+	if (ret < 0)
+		return ret;
+	*bytes = total / 2;
 	return 0;
 }
 
 /* -------------------------------------------------------------- mounts */
 
-int hck_mount_count(const char *target)
+/* path is dir or below it. */
+static bool on_or_below(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	if (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* Mounts at path (or below it, with below); the first one's mount point into first. */
+static int count_mounts(const char *path, bool below, char *first, size_t len)
 {
 	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
 	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
 	struct libmnt_fs *fs;
 	int n = 0;
 
+	if (first != NULL && len > 0)
+		first[0] = '\0';
 	if (tb == NULL || it == NULL) {
 		mnt_free_iter(it);
 		mnt_unref_table(tb);
@@ -451,15 +598,27 @@ int hck_mount_count(const char *target)
 	while (mnt_table_next_fs(tb, it, &fs) == 0) {
 		const char *t = mnt_fs_get_target(fs);
 
-		if (t != NULL && strcmp(t, target) == 0)
-			n++;
+		if (t == NULL || !(below ? on_or_below(t, path) : strcmp(t, path) == 0))
+			continue;
+		if (n++ == 0 && first != NULL)
+			snprintf(first, len, "%s", t);
 	}
 	mnt_free_iter(it);
 	mnt_unref_table(tb);
 	return n;
 }
 
-int hck_mounts_read(struct hck_mounts *m)
+int hch_mount_count(const char *target)
+{
+	return count_mounts(target, false, NULL, 0);
+}
+
+int hch_mounts_below(const char *dir, char *first, size_t len)
+{
+	return count_mounts(dir, true, first, len);
+}
+
+int hch_mounts_read(struct hch_mounts *m)
 {
 	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
 	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
@@ -474,7 +633,7 @@ int hck_mounts_read(struct hck_mounts *m)
 	}
 	while (mnt_table_next_fs(tb, it, &fs) == 0) {
 		const char *t = mnt_fs_get_target(fs);
-		struct hck_mount_ent *grown = realloc(m->m, (m->n + 1) * sizeof(*m->m));
+		struct hch_mount_ent *grown = realloc(m->m, (m->n + 1) * sizeof(*m->m));
 
 		if (grown == NULL) {
 			ret = -ENOMEM;
@@ -493,11 +652,11 @@ out:
 	mnt_free_iter(it);
 	mnt_unref_table(tb);
 	if (ret < 0)
-		hck_mounts_free(m);
+		hch_mounts_free(m);
 	return ret;
 }
 
-void hck_mounts_free(struct hck_mounts *m)
+void hch_mounts_free(struct hch_mounts *m)
 {
 	for (size_t i = 0; i < m->n; i++)
 		free(m->m[i].target);
@@ -506,17 +665,7 @@ void hck_mounts_free(struct hck_mounts *m)
 	m->n = 0;
 }
 
-/* path is dir or below it. */
-static bool on_or_below(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-
-	if (n > 1 && dir[n - 1] == '/')
-		n--;
-	return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
-}
-
-int hck_mounts_new(const struct hck_mounts *before, const struct hck_mounts *after,
+int hch_mounts_new(const struct hch_mounts *before, const struct hch_mounts *after,
 		   const char *allow, dev_t dev, const char *const *watch, char *report, size_t len)
 {
 	bool *used = calloc(before->n + 1, sizeof(*used));
@@ -527,7 +676,7 @@ int hck_mounts_new(const struct hck_mounts *before, const struct hck_mounts *aft
 	if (used == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < after->n; i++) {
-		const struct hck_mount_ent *e = &after->m[i];
+		const struct hch_mount_ent *e = &after->m[i];
 		bool seen = false, matters = dev != 0 && e->devno == dev;
 
 		for (size_t j = 0; j < before->n && !seen; j++)
@@ -555,7 +704,7 @@ int hck_mounts_new(const struct hck_mounts *before, const struct hck_mounts *aft
 
 /* ------------------------------------------------------------- cgroups */
 
-int hck_container_cg(const char *name, struct hct_cg *cg, char *rel, size_t rellen, char *why,
+int hch_container_cg(const char *name, struct hct_cg *cg, char *rel, size_t rellen, char *why,
 		     size_t whylen)
 {
 	char path[PATH_MAX];
@@ -583,7 +732,7 @@ int hck_container_cg(const char *name, struct hct_cg *cg, char *rel, size_t rell
 	return 0;
 }
 
-int hck_cg_limit(const struct hct_cg *cg, const char *rel, uint64_t *bytes)
+int hch_cg_limit(const struct hct_cg *cg, const char *rel, uint64_t *bytes)
 {
 	char path[PATH_MAX];
 	const char *file = cg->version == HCT_CG_V2 ? "memory.max" : "memory.limit_in_bytes";
@@ -602,27 +751,10 @@ static const char *const rootfs_applets[] = {"sh",     "sleep", "cat",	"ls",	 "m
 					     "mkfifo", "stat",	"test", "echo",	 "readlink",
 					     "rm",     "touch", "true", "rmdir", "ln"};
 
+/* $(O)/rootfs for a program at $(O)/selftests/<dir>/<prog>, as make builds them. */
 static int rootfs_src(char *src, size_t len)
 {
-	const char *env = getenv("HCT_ROOTFS_SRC");
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (env != NULL && env[0] != '\0')
-		return snprintf(src, len, "%s", env) < (int)len ? 0 : -ENAMETOOLONG;
-	/* build/selftests/<dir>/<prog> of the tree, as engine.c finds the drivers. */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n < 0)
-		return -errno;
-	exe[n] = '\0';
-	for (int up = 0; up < 3; up++) {
-		char *slash = strrchr(exe, '/');
-
-		if (slash == NULL)
-			return -ENOENT;
-		*slash = '\0';
-	}
-	return snprintf(src, len, "%s/rootfs", exe) < (int)len ? 0 : -ENAMETOOLONG;
+	return hct_built_path("HCT_ROOTFS_SRC", 3, "rootfs", src, len);
 }
 
 static int copy_file(const char *from, const char *to)
@@ -645,8 +777,8 @@ static int copy_file(const char *from, const char *to)
 		close(in);
 		return ret;
 	}
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf)), w = 0;
+	while (ret == 0) {
+		ssize_t n = read(in, buf, sizeof(buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -654,15 +786,7 @@ static int copy_file(const char *from, const char *to)
 			ret = n < 0 ? -errno : 0;
 			break;
 		}
-		for (ssize_t done = 0; done < n; done += w) {
-			w = write(out, buf + done, (size_t)(n - done));
-			if (w <= 0) {
-				ret = w < 0 ? -errno : -EIO;
-				break;
-			}
-		}
-		if (ret < 0)
-			break;
+		ret = write_all(out, buf, (size_t)n);
 	}
 	/* The mode of the source, whatever the umask made of it. */
 	if (ret == 0 && fchmod(out, st.st_mode & 07777) < 0)
@@ -673,7 +797,7 @@ static int copy_file(const char *from, const char *to)
 	return ret;
 }
 
-int hck_rootfs_make(const char *dir, char *why, size_t whylen)
+int hch_rootfs_make(const char *dir, char *why, size_t whylen)
 {
 	char src[PATH_MAX], from[PATH_MAX * 2], to[PATH_MAX * 2];
 	size_t i;
@@ -728,7 +852,7 @@ static int remove_report(const char *path, int ret)
 	return ret < 0 ? -1 : 0;
 }
 
-int hck_rootfs_remove(const char *dir)
+int hch_rootfs_remove(const char *dir)
 {
 	char path[PATH_MAX * 2];
 	int left = 0;
@@ -738,23 +862,23 @@ int hck_rootfs_remove(const char *dir)
 		return 0;
 	for (i = 0; i < sizeof(rootfs_applets) / sizeof(rootfs_applets[0]); i++) {
 		snprintf(path, sizeof(path), "%s/bin/%s", dir, rootfs_applets[i]);
-		left |= remove_report(path, hck_unlink(path));
+		left |= remove_report(path, hch_unlink(path));
 	}
 	for (i = 0; i < sizeof(rootfs_copies) / sizeof(rootfs_copies[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, rootfs_copies[i]);
-		left |= remove_report(path, hck_unlink(path));
+		left |= remove_report(path, hch_unlink(path));
 	}
 	for (i = sizeof(rootfs_dirs) / sizeof(rootfs_dirs[0]); i-- > 0;) {
 		snprintf(path, sizeof(path), "%s/%s", dir, rootfs_dirs[i]);
-		left |= remove_report(path, hck_rmdir(path));
+		left |= remove_report(path, hch_rmdir(path));
 	}
-	left |= remove_report(dir, hck_rmdir(dir));
+	left |= remove_report(dir, hch_rmdir(dir));
 	return left;
 }
 
 /* --------------------------------------------------------------- files */
 
-bool hck_same_stat(const struct stat *a, const struct stat *b)
+bool hch_same_stat(const struct stat *a, const struct stat *b)
 {
 	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_mode == b->st_mode &&
 	       a->st_nlink == b->st_nlink && a->st_uid == b->st_uid && a->st_gid == b->st_gid &&
@@ -768,53 +892,55 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void hck_list_dir(const char *dir, char *out, size_t len)
+int hch_dir_entries(const char *dir, char *names, size_t len)
 {
-	char **names = NULL;
+	char **list = NULL;
 	struct dirent *de;
 	size_t n = 0, used = 0;
 	DIR *d = opendir(dir);
 
-	out[0] = '\0';
+	if (len > 0)
+		names[0] = '\0';
 	if (d == NULL) {
-		snprintf(out, len, "(%s)", strerror(errno));
-		return;
+		int e = errno;
+
+		snprintf(names, len, "(%s)", strerror(e));
+		return -e;
 	}
 	while ((de = readdir(d)) != NULL) {
-		char **grown = realloc(names, (n + 1) * sizeof(*names));
+		char **grown;
 
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		grown = realloc(list, (n + 1) * sizeof(*list));
 		if (grown == NULL)
 			break;
-		names = grown;
-		names[n] = strdup(de->d_name);
-		if (names[n] != NULL)
+		list = grown;
+		list[n] = strdup(de->d_name);
+		if (list[n] != NULL)
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp_names);
+	qsort(list, n, sizeof(*list), cmp_names);
 	for (size_t i = 0; i < n; i++) {
-		int w = snprintf(out + used, len > used ? len - used : 0, "%s%s", i ? " " : "",
-				 names[i]);
+		int w = snprintf(names + used, len > used ? len - used : 0, "%s%s", i ? " " : "",
+				 list[i]);
 
 		used += w > 0 ? (size_t)w : 0;
 		if (used >= len)
 			used = len;
-		free(names[i]);
+		free(list[i]);
 	}
-	free(names);
+	free(list);
+	return (int)n;
 }
 
-int hck_rmdir(const char *path)
+int hch_rmdir(const char *path)
 {
 	return rmdir(path) < 0 && errno != ENOENT ? -errno : 0;
 }
 
-int hck_unlink(const char *path)
+int hch_unlink(const char *path)
 {
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-}
-
-int hck_mkdir(const char *path, mode_t mode)
-{
-	return mkdir(path, mode) < 0 ? -errno : 0;
 }
