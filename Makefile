@@ -149,9 +149,9 @@ run_unit_tests: $(LIBA) $(HCRUN) $(ROOTFS_STAMP) unit_tests
 
 check-suite: all ## run the channel tests against every mutant driver: each must be caught
 	$(SELFTESTS) all
-	scripts/check-suite
+	O=$(O) $(SUITE_ENV) scripts/check-suite
 
-check: ## clang-format, cppcheck, shellcheck, and the unit tests under ASan+UBSan
+check: ## clang-format, cppcheck, shellcheck, standalone, ASan+UBSan unit tests, hcrun's layers
 	scripts/check.sh
 
 # libFuzzer targets for the option grammar (ref/fuzz/): clang only. spec.c,

@@ -130,6 +130,10 @@ static double median_mbps(const uint64_t *bytes_ns, size_t n, double *mn, double
 	double v[MAXREP];
 	size_t i;
 
+	if (n == 0 || n > MAXREP) {
+		*mn = *mx = 0;
+		return 0;
+	}
 	for (i = 0; i < n; i++)
 		v[i] = bytes_ns[2 * i + 1]
 			       ? (double)bytes_ns[2 * i] * 1e3 / (double)bytes_ns[2 * i + 1]

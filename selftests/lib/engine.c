@@ -135,7 +135,7 @@ int hct_enginev(struct hct_out *o, const char *input, long timeout_ms, char *con
 		return o->status;
 	}
 	full[0] = (char *)drv;
-	for (i = 0; argv[i] != NULL && i < MAX_ARGS; i++)
+	for (i = 0; i < MAX_ARGS && argv[i] != NULL; i++)
 		full[i + 1] = argv[i];
 	full[i + 1] = NULL;
 	if (timeout_ms <= 0)
