@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * channel/perm: who may do what in the channel, through the engine
- * (contract section 3: "The tmpfs root is drwxrwxrwt (1777), owner root, so
- * non-root host processes can use it; the sticky bit keeps users from
- * deleting each other's files"; the host tmpfs is nosuid,nodev,noexec).
+ * (contract section 3.3: the root of the tmpfs is 1777 and root's, so that
+ * any host user can use it while the sticky bit stops one user deleting
+ * another's files; the host tmpfs is nosuid, nodev and noexec).
  *
  *  - the root of the channel is 01777 root:root, on the host (statx on the
  *    host path once started) and in the container (hc-probe stat:

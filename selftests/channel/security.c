@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * channel/security: the channel never lands outside the container's root
- * and never reaches the host beyond its own tmpfs (contract section 3: "the
- * container path is resolved inside the container's root and may never
- * land outside it"; delete removes "never anything else").
+ * and never reaches the host beyond its own tmpfs (contract section 3.6: the
+ * container path is resolved inside the container's root, never outside
+ * it; section 3.5: delete removes what create made and nothing more).
  *
  * A rootfs comes from an image: every symlink in it is hostile. Each test
  * of fixture plant builds a private minimal rootfs under its scratch

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * channel/share: the host and the container talk through the channel
- * (contract section 1: "plain files, mmap(MAP_SHARED) of a file, FIFOs,
- * unix sockets"), each way, and what one side writes the other sees byte
+ * (contract section 1.2: files, shared mappings of a file, FIFOs and unix
+ * sockets), each way, and what one side writes the other sees byte
  * for byte.
  *
  *   fixture share_file, one container per test, channel 64 MiB at /mnt/ch,

@@ -13,7 +13,6 @@
  * and its stricter parser is a deviation the suite must get to see.
  */
 #include <errno.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -21,6 +20,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine.h"
 #include "kselftest_harness.h"
 
 #define MAX_LINES 16
@@ -46,26 +46,15 @@ static void dry_free(struct dry *d)
 	d->nlines = 0;
 }
 
-/* build/tests/ref/isula_cli_test -> the tree's selftests/engines/isula */
+/* The isula driver beside this test: $HCT_ENGINES_DIR, else the tree's. */
 static int driver_path(char *buf, size_t len)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *dir;
+	char dir[PATH_MAX];
 
-	if (n < 0)
+	if (hct_built_path("HCT_ENGINES_DIR", 4, "selftests/engines", dir, sizeof(dir)) < 0 ||
+	    snprintf(buf, len, "%s/isula", dir) >= (int)len)
 		return -1;
-	exe[n] = '\0';
-	/* build/tests/ref/, or build/asan/tests/ref/ under SANITIZE=1. */
-	dir = dirname(dirname(dirname(exe)));
-	for (int up = 0; up < 2; up++) {
-		dir = dirname(dir);
-		if (snprintf(buf, len, "%s/selftests/engines/isula", dir) >= (int)len)
-			return -1;
-		if (access(buf, X_OK) == 0)
-			return 0;
-	}
-	return -1;
+	return access(buf, X_OK);
 }
 
 /*
