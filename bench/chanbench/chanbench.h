@@ -157,6 +157,8 @@ void read_all(int fd, void *buf, size_t n);
 void fd_send(struct ctx *cx, struct ends *e, const void *buf, size_t n);
 void fd_recv(struct ctx *cx, struct ends *e, void *buf, size_t n);
 void fd_close(struct ctx *cx, const struct cmd *c, struct ends *e);
+/* The message hooks of a row whose two ends are plain descriptors. */
+#define FD_STREAM_HOOKS .send = fd_send, .recv = fd_recv, .close = fd_close
 
 /* tests.c */
 void run_cmd(struct ctx *cx, const struct cmd *c);

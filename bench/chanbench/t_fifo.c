@@ -56,8 +56,6 @@ const struct transport t_fifo = {
 	.name = "fifo",
 	.make = fifo_make,
 	.open = fifo_open,
-	.send = fd_send,
-	.recv = fd_recv,
-	.close = fd_close,
+	FD_STREAM_HOOKS,
 	.remove = fifo_remove,
 };

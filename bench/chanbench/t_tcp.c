@@ -79,7 +79,5 @@ const struct transport t_tcp = {
 	.needs_tcp = true,
 	.make = tcp_make,
 	.open = tcp_open,
-	.send = fd_send,
-	.recv = fd_recv,
-	.close = fd_close,
+	FD_STREAM_HOOKS,
 };

@@ -85,8 +85,6 @@ const struct transport t_unix = {
 	.name = "unix",
 	.make = unix_make,
 	.open = unix_open,
-	.send = fd_send,
-	.recv = fd_recv,
-	.close = fd_close,
+	FD_STREAM_HOOKS,
 	.remove = unix_remove,
 };
