@@ -39,7 +39,7 @@ bad:
 	return hc_error_set(err, EINVAL, "--user \"%s\": expected UID[:GID], as numbers", text);
 }
 
-static bool path_within(const char *inner, const char *outer)
+bool hcrun_path_within(const char *inner, const char *outer)
 {
 	size_t len = strlen(outer);
 
@@ -51,7 +51,8 @@ int hcrun_channels_conflict(const struct hc_spec *a, const struct hc_spec *b, hc
 	if (strcmp(a->host_path, b->host_path) == 0)
 		return hc_error_set(err, EINVAL, "--host-channel: host path \"%s\" is given twice",
 				    a->host_path);
-	if (path_within(a->host_path, b->host_path) || path_within(b->host_path, a->host_path))
+	if (hcrun_path_within(a->host_path, b->host_path) ||
+	    hcrun_path_within(b->host_path, a->host_path))
 		return hc_error_set(err, EINVAL,
 				    "--host-channel: host paths \"%s\" and \"%s\" nest: one "
 				    "tmpfs would hide the other",
@@ -62,8 +63,8 @@ int hcrun_channels_conflict(const struct hc_spec *a, const struct hc_spec *b, hc
 				    a->container_path);
 	/* The inner mount point would have to be made inside the outer
 	 * channel: a directory the host sees, or EROFS when it is ro. */
-	if (path_within(a->container_path, b->container_path) ||
-	    path_within(b->container_path, a->container_path))
+	if (hcrun_path_within(a->container_path, b->container_path) ||
+	    hcrun_path_within(b->container_path, a->container_path))
 		return hc_error_set(err, EINVAL,
 				    "--host-channel: container paths \"%s\" and \"%s\" nest: "
 				    "the inner mount point would be made inside the outer "
@@ -102,7 +103,7 @@ int hcrun_real_paths_conflict(const struct hcrun_channel *chans, size_t i, hc_er
 	for (j = 0; j < i; j++) {
 		const char *b = chans[j].host.real_path;
 
-		if (strcmp(a, b) == 0 || path_within(a, b) || path_within(b, a))
+		if (strcmp(a, b) == 0 || hcrun_path_within(a, b) || hcrun_path_within(b, a))
 			return hc_error_set(
 				err, 0,
 				"--host-channel: host paths \"%s\" and \"%s\" nest once "

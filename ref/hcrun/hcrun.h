@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "hostchannel.h"
@@ -129,9 +130,10 @@ int hcrun_tty_relay(int pty_master, bool forward_stdin, hc_error_t **err);
  * line, so no verb calls another:
  *   main.c
  *   cmd_*.c                   one per verb: usage, options, a call into the
- *                             core (cmd_oci.c: the kit's steps, in order)
- *   create_opts.c, gc.c, views.c, oci.c   (create/run's options, repair,
- *                             what list and inspect show, the OCI kit)
+ *                             core
+ *   create_opts.c, gc.c, views.c   (create/run's options, repair, what list
+ *                             and inspect show)
+ *   oci_hook.c, oci_kit.c, oci.c   the OCI kit, in that order
  *   lifecycle_start.c         start, run, exec
  *   lifecycle.c               create, stop, delete
  *   proc.c, checks.c, state.c, then report.c, fault.c
@@ -258,6 +260,9 @@ void hcrun_signals_restore(const sigset_t *saved);
 /* --user UID[:GID], numbers only; GID defaults to 0, as docker's without a
  * passwd entry. */
 int hcrun_user_parse(const char *text, uid_t *uid, gid_t *gid, hc_error_t **err);
+/* Is inner strictly below outer ("/a/b" within "/a", not "/ab" nor "/a")?
+ * Both clean, absolute paths. */
+bool hcrun_path_within(const char *inner, const char *outer);
 /* Shared by create and the OCI kit: two channels that would share or nest a
  * host or container path; a host path that already exists. */
 int hcrun_channels_conflict(const struct hc_spec *a, const struct hc_spec *b, hc_error_t **err);
@@ -368,9 +373,12 @@ int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err);
 void hcrun_fault(const char *verb, const char *what);
 
 /* ===================================================================
- * The OCI integration kit (oci.c, cmd_oci.c): host channels for engines
- * that have no --host-channel (runc, podman, CRI-O), through their bundle's
- * config.json or an OCI hook. ref/hook/README.md documents it.
+ * The OCI integration kit: host channels for engines that have no
+ * --host-channel (runc, podman, CRI-O), through their bundle's config.json
+ * or an OCI hook. ref/hook/README.md documents it. Every way in walks
+ * hcrun_oci_kit_add_specs (the gate), then hcrun_oci_kit_attach; and
+ * hcrun_oci_release to undo. Calls go down: cmd_oci.c -> oci_hook.c ->
+ * oci_kit.c -> oci.c.
  * ================================================================ */
 
 #define HCRUN_OCI_STATE_FILE "hostchannel.json" /* in the bundle */
@@ -389,33 +397,112 @@ struct hcrun_oci_channel {
 struct hcrun_oci_kit {
 	char state_path[PATH_MAX];
 	char tag[HCRUN_OCI_ID_MAX + sizeof(HCRUN_OCI_TAG_PREFIX)];
-	bool keep; /* the next teardown is a restart's: leave the channels */
+	bool keep;    /* the next teardown is a restart's: leave the channels */
+	bool checked; /* set by the gate alone: attach makes nothing without it */
 	size_t nchannels;
 	struct hcrun_oci_channel *channels; /* owned */
 };
 
+/* -------------------------------------------------------------- oci.c */
+
 void hcrun_oci_kit_clear(struct hcrun_oci_kit *kit);
 void hcrun_oci_put(struct json_object **obj); /* cleanup helper */
+/* 12 random hex digits: a tag for a kit given no --id. */
 int hcrun_oci_random_id(char *buf, size_t len, hc_error_t **err);
+/* A JSON object from text, an fd (bounded) or a file (not a symlink); what
+ * names the input in the messages. */
 int hcrun_oci_json_parse(const char *text, size_t len, const char *what, struct json_object **out,
 			 hc_error_t **err);
 int hcrun_oci_json_read_fd(int fd, const char *what, struct json_object **out, hc_error_t **err);
 int hcrun_oci_json_load(const char *path, struct json_object **out, hc_error_t **err);
+/* Replace path atomically (mode for a new file); a reader sees the old or
+ * the new file, whole. */
 int hcrun_oci_json_save(const char *path, struct json_object *obj, mode_t mode, hc_error_t **err);
+/* The state file at kit->state_path: what was made, and the keep mark. */
 int hcrun_oci_state_save(const struct hcrun_oci_kit *kit, hc_error_t **err);
+/* Read one back into kit (hcrun_oci_kit_clear frees it, on error too). */
 int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t **err);
-/* Parse and check the specs as hcrun create does; touches nothing. */
-int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size_t nspecs,
-			    hc_error_t **err);
-/* Write the state, make the host paths, mount the tmpfs; undoes all on error. */
-int hcrun_oci_kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err);
-/* Unmount and remove what the state lists, then the state file. */
-int hcrun_oci_kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err);
 /* Add the binds, raise the memory limit (memory_add), the annotation
  * HCRUN_OCI_ANN_STATE and, when poststop != NULL, that poststop hook. */
 int hcrun_oci_config_edit(struct json_object *config, const struct hcrun_oci_kit *kit,
 			  bool memory_add, char *const poststop[], const char *state_annotation,
 			  hc_error_t **err);
+/* obj's annotation key when it is a string, else NULL. */
+const char *hcrun_oci_annotation(struct json_object *obj, const char *key);
+
+/* Specs given as one string ("SPEC[;SPEC...]", %XX decoded), as an
+ * annotation carries them. */
+struct hcrun_oci_spec_list {
+	char *text;   /* owned: the copy the specs point into */
+	char **specs; /* owned */
+	size_t nspecs;
+};
+
+/* Split text into list (what names it in the ENOMEM message). Checks
+ * nothing: the specs still go through hcrun_oci_kit_add_specs. */
+int hcrun_oci_spec_list_split(const char *text, const char *what, struct hcrun_oci_spec_list *list,
+			      hc_error_t **err);
+void hcrun_oci_spec_list_clear(struct hcrun_oci_spec_list *list);
+
+/* ---------------------------------------------------------- oci_kit.c */
+
+/*
+ * The gate: parse and check every spec of a container as hcrun create does
+ * (grammar and bounds, paths that share or nest, host paths that exist),
+ * into kit->channels, and mark the kit checked. Touches nothing. Each entry
+ * point calls it once with all the container's specs, before anything is
+ * made; checks on untrusted specs go here.
+ */
+int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size_t nspecs,
+			    hc_error_t **err);
+/* The kit's tmpfs source, HCRUN_OCI_TAG_PREFIX + id (checked as a name;
+ * NULL: random). */
+int hcrun_oci_kit_set_tag(struct hcrun_oci_kit *kit, const char *id, hc_error_t **err);
+/*
+ * Give config the checked kit's channels: edit a copy first (a malformed
+ * config refuses before anything is made), then, with SIGINT/TERM/HUP/QUIT
+ * held back, write the state at kit->state_path, make and mount each host
+ * path, edit config (hcrun_oci_config_edit) and, when config_path != NULL,
+ * save it there. On failure what was made is removed again (what cannot be
+ * stays in the state, for teardown); a crash leaves the state listing it.
+ */
+int hcrun_oci_kit_attach(struct hcrun_oci_kit *kit, struct json_object *config, bool memory_add,
+			 char *const poststop[], const char *config_path, hc_error_t **err);
+/* Unmount and remove what the state file lists, then the file; after keep
+ * (and not force) only clear the mark. Nothing to do when it is missing. */
+int hcrun_oci_release(const char *state_path, bool force, hc_error_t **err);
+
+struct hcrun_oci_prepare_opts {
+	const char *bundle;
+	char *const *specs; /* the --host-channel values */
+	size_t nspecs;
+	const char *id; /* --id, NULL: random */
+	bool memory_add;
+	bool hook; /* add the poststop hook that runs "hcrun oci teardown" */
+};
+
+/* hcrun oci prepare: the specs through the gate, then attach to
+ * BUNDLE/config.json with the state in BUNDLE/HCRUN_OCI_STATE_FILE. */
+int hcrun_oci_prepare(const struct hcrun_oci_prepare_opts *o, hc_error_t **err);
+/* hcrun oci teardown / keep: target is a bundle or its state file.
+ * Teardown reads a pipe on stdin to its end first (the poststop hook's). */
+int hcrun_oci_teardown(const char *target, bool force, hc_error_t **err);
+int hcrun_oci_keep(const char *target, hc_error_t **err);
+
+/* --------------------------------------------------------- oci_hook.c */
+
+/* The precreate hook: the runtime config from in_fd, the specs of its
+ * annotation HCRUN_OCI_ANN_SPEC through the gate and attach (state in the
+ * hook's directory), the new config on out; a config without the
+ * annotation goes out unchanged. */
+int hcrun_oci_hook_precreate(int in_fd, FILE *out, hc_error_t **err);
+/* The poststop hook: the OCI state from in_fd; releases the state its
+ * annotation (or its bundle's config.json) names, only in the hook's
+ * directory, then removes that directory when it is empty. */
+int hcrun_oci_hook_poststop(int in_fd, hc_error_t **err);
+
+/* ---------------------------------------------------------- cmd_oci.c */
+
 int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err);
 
 #endif /* HCRUN_H */

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The OCI integration kit's core: give an OCI runtime config (an engine's
- * bundle config.json, or the config a precreate hook is handed) host
- * channels, and take them away again, with libhostchannel doing the host
- * side exactly as hcrun does (contract section 3).
+ * The OCI integration kit's files: the JSON it reads and writes, the state
+ * file that records what was made, and the edit that gives an OCI runtime
+ * config (an engine's bundle config.json, or the config a precreate hook is
+ * handed) host channels. The operations on them are oci_kit.c's, with
+ * libhostchannel doing the host side exactly as hcrun does (contract
+ * section 3).
  *
  * An OCI runtime builds the container's mounts at create, before any hook
- * could mount anything it would see, so the tmpfs is mounted here, before
- * the engine's create, and the config only gains a bind of it. What was made
+ * could mount anything it would see, so the kit mounts the tmpfs before the
+ * engine's create, and the config only gains a bind of it. What was made
  * is written to a state file before it is made (as hcrun's "creating"
  * state), so that a teardown, even of a prepare that died half way, removes
  * exactly that and nothing else.
@@ -25,7 +27,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <json.h>
 
@@ -283,49 +284,6 @@ int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t
 	return 0;
 }
 
-/* ------------------------------------------------------------- the specs */
-
-static bool path_within(const char *inner, const char *outer)
-{
-	size_t len = strlen(outer);
-
-	return strncmp(inner, outer, len) == 0 && inner[len] == '/';
-}
-
-/*
- * The same checks, and the same words, as hcrun create: every spec parsed
- * against the system's bounds, no two channels sharing or nesting a path,
- * no host path that exists. Nothing on disk is touched.
- */
-int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size_t nspecs,
-			    hc_error_t **err)
-{
-	struct hc_limits limits;
-	size_t i, j;
-
-	if (hc_limits_from_system(&limits, err) < 0)
-		return -1;
-	kit->channels = calloc(nspecs ? nspecs : 1, sizeof(*kit->channels));
-	if (kit->channels == NULL)
-		return hc_error_sys(err, ENOMEM, "--host-channel");
-	for (i = 0; i < nspecs; i++) {
-		struct hc_spec *a = &kit->channels[i].spec;
-
-		if (hc_spec_parse(specs[i], &limits, a, err) < 0)
-			return hc_error_prefix(err, "--host-channel");
-		kit->nchannels = i + 1;
-		for (j = 0; j < i; j++)
-			if (hcrun_channels_conflict(a, &kit->channels[j].spec, err) < 0)
-				return -1;
-		if (hcrun_host_path_absent(a, err) < 0)
-			return -1;
-		/* Until prepare makes it, teardown must not look at the path. */
-		snprintf(kit->channels[i].host.path, sizeof(kit->channels[i].host.path), "%s",
-			 a->host_path);
-	}
-	return 0;
-}
-
 /* ----------------------------------------------------- editing the config */
 
 /* obj[key], made an empty object or array when missing; NULL when it is
@@ -483,98 +441,79 @@ int hcrun_oci_config_edit(struct json_object *config, const struct hcrun_oci_kit
 	return 0;
 }
 
-/* --------------------------------------------------------- host side */
+/* ------------------------------------------------- reading the config */
 
-int hcrun_oci_kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err)
+const char *hcrun_oci_annotation(struct json_object *obj, const char *key)
 {
-	size_t i;
+	struct json_object *ann, *v;
 
-	/* Listed before anything is made: a prepare that dies half way
-	 * leaves teardown the list of what to remove. O_EXCL semantics: a
-	 * state that exists belongs to another prepare. */
-	if (access(kit->state_path, F_OK) == 0)
-		return hc_error_set(err, EEXIST,
-				    "%s exists: this bundle already has host channels (hcrun oci "
-				    "teardown removes them)",
-				    kit->state_path);
-	for (i = 0; i < kit->nchannels; i++)
-		kit->channels[i].host.real_path[0] = '\0';
-	if (hcrun_oci_state_save(kit, err) < 0)
-		return -1;
-	for (i = 0; i < kit->nchannels; i++) {
-		struct hcrun_oci_channel *ch = &kit->channels[i];
-		bool reused = false;
-		size_t j;
-
-		if (hc_host_prepare(ch->spec.host_path, &ch->host, err) < 0) {
-			/* It made nothing: teardown must not touch its path. */
-			memset(&ch->host, 0, sizeof(ch->host));
-			hc_error_prefix(err, "--host-channel");
-			goto undo;
-		}
-		if (hcrun_oci_state_save(kit, err) < 0)
-			goto undo;
-		/* Symlinked parents can make two paths one, or nest them. */
-		for (j = 0; j < i; j++) {
-			const char *a = ch->host.real_path, *b = kit->channels[j].host.real_path;
-
-			if (strcmp(a, b) == 0 || path_within(a, b) || path_within(b, a)) {
-				hc_error_set(err, EINVAL,
-					     "--host-channel: host paths \"%s\" and \"%s\" nest "
-					     "once resolved (\"%s\", \"%s\"): one tmpfs would "
-					     "hide the other",
-					     kit->channels[j].spec.host_path, ch->spec.host_path, b,
-					     a);
-				goto undo;
-			}
-		}
-		if (hc_host_mount(&ch->host, ch->spec.size, kit->tag, &reused, err) < 0) {
-			hc_error_prefix(err, "host channel %s", ch->spec.host_path);
-			goto undo;
-		}
-	}
-	return 0;
-undo : {
-	hc_cleanup_error hc_error_t *more = NULL;
-
-	/* If that fails too, the state stays: teardown can try again. */
-	if (hcrun_oci_kit_teardown(kit, &more) < 0)
-		hcrun_report(&more);
+	if (!json_object_object_get_ex(obj, "annotations", &ann) ||
+	    !json_object_object_get_ex(ann, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
 	return -1;
 }
 
-int hcrun_oci_kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err)
+/*
+ * podman's --annotation splits its value on ',' (the mode field's
+ * separator), so a spec may come with "%2C" for ',' ("%25" for '%', "%3B"
+ * for ';'): decoded in place. A '%' not followed by two hex digits stays.
+ */
+static char *percent_decode(char *s)
 {
-	bool failed = false;
-	size_t i;
+	char *r = s, *w = s;
 
-	/* Reverse order of preparation: what was made last goes first. */
-	for (i = kit->nchannels; i-- > 0;) {
-		struct hcrun_oci_channel *ch = &kit->channels[i];
-		hc_cleanup_error hc_error_t *e = NULL;
+	while (*r != '\0') {
+		int hi, lo;
 
-		if (ch->host.real_path[0] == '\0')
-			continue;
-		if (hc_host_teardown(&ch->host, kit->tag, &e) < 0) {
-			hc_error_prefix(&e, "host channel %s", ch->spec.host_path);
-			hcrun_report(&e);
-			failed = true;
-			continue;
+		if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 3;
+		} else {
+			*w++ = *r++;
 		}
-		/* Done with: a retry must not look at that path again. */
-		ch->host.real_path[0] = '\0';
-		ch->host.created_top[0] = '\0';
 	}
-	if (failed) {
-		if (hcrun_oci_state_save(kit, err) < 0)
-			return -1;
-		return hc_error_set(err, EBUSY,
-				    "host channels not fully removed; %s keeps what is left: "
-				    "run hcrun oci teardown again",
-				    kit->state_path);
+	*w = '\0';
+	return s;
+}
+
+int hcrun_oci_spec_list_split(const char *text, const char *what, struct hcrun_oci_spec_list *list,
+			      hc_error_t **err)
+{
+	size_t cap = strlen(text) / 2 + 2;
+	char *save = NULL, *tok;
+
+	memset(list, 0, sizeof(*list));
+	list->text = strdup(text);
+	list->specs = calloc(cap, sizeof(char *));
+	if (list->text == NULL || list->specs == NULL) {
+		hcrun_oci_spec_list_clear(list);
+		return hc_error_sys(err, ENOMEM, "%s", what);
 	}
-	if (unlink(kit->state_path) < 0 && errno != ENOENT)
-		return hc_error_sys(err, errno, "unlink %s", kit->state_path);
+	/* ';' separates specs: a spec itself uses ':' and ','. An empty value
+	 * is one empty spec, refused by the grammar as --host-channel "" is. */
+	for (tok = strtok_r(list->text, ";", &save); tok != NULL && list->nspecs < cap;
+	     tok = strtok_r(NULL, ";", &save))
+		list->specs[list->nspecs++] = percent_decode(tok);
+	if (list->nspecs == 0)
+		list->specs[list->nspecs++] = list->text;
 	return 0;
+}
+
+void hcrun_oci_spec_list_clear(struct hcrun_oci_spec_list *list)
+{
+	free(list->specs);
+	free(list->text);
+	memset(list, 0, sizeof(*list));
 }

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The OCI kit as a hook, for engines that run hooks.d (podman, CRI-O):
+ * precreate is handed the runtime config and gives back the config with the
+ * channels of its annotation HCRUN_OCI_ANN_SPEC; poststop is handed the OCI
+ * state and tears down. The specs go through the kit's gate and the host
+ * side through its attach and release (oci_kit.c), as the bundle kit's do;
+ * what is the hook's own is where its states live and which of them an
+ * annotation may name.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json.h>
+
+#include "hcrun.h"
+
+/* The hook's state directory: $HOSTCHANNEL_HOOK_DIR (tests), else
+ * HCRUN_OCI_HOOK_DIR. */
+static const char *hook_dir(void)
+{
+	const char *env = getenv("HOSTCHANNEL_HOOK_DIR");
+
+	return env != NULL && env[0] == '/' ? env : HCRUN_OCI_HOOK_DIR;
+}
+
+/* One level under an existing directory (/run): what it makes, the last
+ * poststop removes. */
+static int make_hook_dir(const char *path, hc_error_t **err)
+{
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return hc_error_sys(err, errno, "mkdir %s", path);
+	return 0;
+}
+
+int hcrun_oci_hook_precreate(int in_fd, FILE *out, hc_error_t **err)
+{
+	struct json_object *config __attribute__((cleanup(hcrun_oci_put))) = NULL;
+	struct hcrun_oci_kit kit = {0};
+	struct hcrun_oci_spec_list list = {0};
+	char id[HCRUN_OCI_ID_MAX + 1];
+	const char *text, *mem;
+	int ret = -1;
+
+	if (hcrun_oci_json_read_fd(in_fd, "the runtime config on stdin", &config, err) < 0)
+		return -1;
+	text = hcrun_oci_annotation(config, HCRUN_OCI_ANN_SPEC);
+	if (text == NULL) {
+		/* Not ours (hooks.d "when" should not have called us): unchanged. */
+		fprintf(out, "%s\n",
+			json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN));
+		return 0;
+	}
+	if (hcrun_oci_spec_list_split(text, "annotation " HCRUN_OCI_ANN_SPEC, &list, err) < 0)
+		return -1;
+	mem = hcrun_oci_annotation(config, HCRUN_OCI_ANN_MEMORY);
+	if (hcrun_oci_kit_add_specs(&kit, list.specs, list.nspecs, err) < 0 ||
+	    hcrun_oci_random_id(id, sizeof(id), err) < 0 ||
+	    hcrun_oci_kit_set_tag(&kit, id, err) < 0)
+		goto out;
+	if (snprintf(kit.state_path, sizeof(kit.state_path), "%s/%s.json", hook_dir(), id) >=
+	    (int)sizeof(kit.state_path)) {
+		hc_error_set(err, ENAMETOOLONG, "hook state path too long");
+		goto out;
+	}
+	if (make_hook_dir(hook_dir(), err) < 0)
+		goto out;
+	if (hcrun_oci_kit_attach(&kit, config, mem != NULL && strcmp(mem, "true") == 0, NULL, NULL,
+				 err) < 0)
+		goto out;
+	fprintf(out, "%s\n",
+		json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN |
+							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	ret = 0;
+out:
+	hcrun_oci_kit_clear(&kit);
+	hcrun_oci_spec_list_clear(&list);
+	return ret;
+}
+
+int hcrun_oci_hook_poststop(int in_fd, hc_error_t **err)
+{
+	struct json_object *state __attribute__((cleanup(hcrun_oci_put))) = NULL;
+	struct json_object *config __attribute__((cleanup(hcrun_oci_put))) = NULL;
+	const char *path, *dir = hook_dir();
+	size_t len = strlen(dir);
+
+	if (hcrun_oci_json_read_fd(in_fd, "the OCI state on stdin", &state, err) < 0)
+		return -1;
+	path = hcrun_oci_annotation(state, HCRUN_OCI_ANN_STATE);
+	if (path == NULL) {
+		/* podman hands poststop the annotations the user gave, not those
+		 * precreate added: the bundle's config.json has them. */
+		struct json_object *b;
+		char cfg_path[PATH_MAX];
+
+		if (hcrun_oci_annotation(state, HCRUN_OCI_ANN_SPEC) == NULL ||
+		    !json_object_object_get_ex(state, "bundle", &b) ||
+		    !json_object_is_type(b, json_type_string))
+			return 0; /* a container without channels */
+		if (snprintf(cfg_path, sizeof(cfg_path), "%s/config.json",
+			     json_object_get_string(b)) >= (int)sizeof(cfg_path))
+			return hc_error_set(err, ENAMETOOLONG, "bundle path too long");
+		if (hcrun_oci_json_load(cfg_path, &config, err) < 0)
+			return -1;
+		path = hcrun_oci_annotation(config, HCRUN_OCI_ANN_STATE);
+		if (path == NULL)
+			return 0; /* precreate did not run: nothing was made */
+	}
+	/* The annotation can be set by whoever starts the container: only a
+	 * state in the hook's own directory is acted on. */
+	if (!hcrun_path_within(path, dir) || strchr(path + len + 1, '/') ||
+	    strstr(path, "..") != NULL)
+		return hc_error_set(err, EPERM, "annotation %s=\"%s\": not a state file in %s",
+				    HCRUN_OCI_ANN_STATE, path, dir);
+	if (hcrun_oci_release(path, true, err) < 0)
+		return -1;
+	/* The directory is left when other containers' states are in it. */
+	if (rmdir(dir) < 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT &&
+	    errno != EBUSY)
+		return hc_error_sys(err, errno, "rmdir %s", dir);
+	return 0;
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The OCI kit's operations: hcrun oci prepare, teardown and keep, and the
+ * steps the hook (oci_hook.c) shares with them, on the state and config
+ * files of oci.c. Every way in, whoever hands it the specs, walks the same
+ * three steps, so that what one of them checks, all do:
+ *   hcrun_oci_kit_add_specs   the gate: every spec of the container parsed
+ *                             and checked; nothing touched yet
+ *   hcrun_oci_kit_attach      the config edited on a copy (a malformed one
+ *                             refuses here), then the host side made,
+ *                             recorded first, and the config edited for
+ *                             real; a failure undoes the host side
+ *   hcrun_oci_release         exactly what a state file lists removed, or
+ *                             spared once after keep
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json.h>
+
+#include "hcrun.h"
+
+/* ------------------------------------------------------------- the gate */
+
+/*
+ * THE GATE: every spec a container asks for passes here, from whichever
+ * input (--host-channel, the hook's annotation), before anything is made;
+ * hcrun_oci_kit_attach() makes nothing for a kit that did not pass it. The
+ * same checks, and the same words, as hcrun create: every spec parsed
+ * against the system's bounds, no two channels sharing or nesting a path,
+ * no host path that exists. A check that applies to every spec (a host
+ * policy on what untrusted input may ask for) belongs here too. Nothing on
+ * disk is touched.
+ */
+int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size_t nspecs,
+			    hc_error_t **err)
+{
+	struct hc_limits limits;
+	size_t i, j;
+
+	if (hc_limits_from_system(&limits, err) < 0)
+		return -1;
+	kit->channels = calloc(nspecs ? nspecs : 1, sizeof(*kit->channels));
+	if (kit->channels == NULL)
+		return hc_error_sys(err, ENOMEM, "--host-channel");
+	for (i = 0; i < nspecs; i++) {
+		struct hc_spec *a = &kit->channels[i].spec;
+
+		if (hc_spec_parse(specs[i], &limits, a, err) < 0)
+			return hc_error_prefix(err, "--host-channel");
+		kit->nchannels = i + 1;
+		for (j = 0; j < i; j++)
+			if (hcrun_channels_conflict(a, &kit->channels[j].spec, err) < 0)
+				return -1;
+		if (hcrun_host_path_absent(a, err) < 0)
+			return -1;
+		/* Until prepare makes it, teardown must not look at the path. */
+		snprintf(kit->channels[i].host.path, sizeof(kit->channels[i].host.path), "%s",
+			 a->host_path);
+	}
+	kit->checked = true;
+	return 0;
+}
+
+int hcrun_oci_kit_set_tag(struct hcrun_oci_kit *kit, const char *id, hc_error_t **err)
+{
+	char rnd[HCRUN_OCI_ID_MAX + 1];
+
+	if (id == NULL) {
+		if (hcrun_oci_random_id(rnd, sizeof(rnd), err) < 0)
+			return -1;
+		id = rnd;
+	} else if (hcrun_name_check(id, err) < 0) {
+		return hc_error_prefix(err, "--id");
+	}
+	snprintf(kit->tag, sizeof(kit->tag), "%s%s", HCRUN_OCI_TAG_PREFIX, id);
+	return 0;
+}
+
+/* ------------------------------------------------------------ host side */
+
+static int kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err)
+{
+	bool failed = false;
+	size_t i;
+
+	/* Reverse order of preparation: what was made last goes first. */
+	for (i = kit->nchannels; i-- > 0;) {
+		struct hcrun_oci_channel *ch = &kit->channels[i];
+		hc_cleanup_error hc_error_t *e = NULL;
+
+		if (ch->host.real_path[0] == '\0')
+			continue;
+		if (hc_host_teardown(&ch->host, kit->tag, &e) < 0) {
+			hc_error_prefix(&e, "host channel %s", ch->spec.host_path);
+			hcrun_report(&e);
+			failed = true;
+			continue;
+		}
+		/* Done with: a retry must not look at that path again. */
+		ch->host.real_path[0] = '\0';
+		ch->host.created_top[0] = '\0';
+	}
+	if (failed) {
+		if (hcrun_oci_state_save(kit, err) < 0)
+			return -1;
+		return hc_error_set(err, EBUSY,
+				    "host channels not fully removed; %s keeps what is left: "
+				    "run hcrun oci teardown again",
+				    kit->state_path);
+	}
+	if (unlink(kit->state_path) < 0 && errno != ENOENT)
+		return hc_error_sys(err, errno, "unlink %s", kit->state_path);
+	return 0;
+}
+
+/* Undo a prepare that failed after it made something: what cannot be
+ * removed stays listed in the state, for a teardown to try again. */
+static void kit_undo(struct hcrun_oci_kit *kit)
+{
+	hc_cleanup_error hc_error_t *more = NULL;
+
+	if (kit_teardown(kit, &more) < 0)
+		hcrun_report(&more);
+}
+
+/* Write the state, make the host paths, mount the tmpfs; undoes all on
+ * error. */
+static int kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err)
+{
+	size_t i;
+
+	/* Listed before anything is made: a prepare that dies half way
+	 * leaves teardown the list of what to remove. O_EXCL semantics: a
+	 * state that exists belongs to another prepare. */
+	if (access(kit->state_path, F_OK) == 0)
+		return hc_error_set(err, EEXIST,
+				    "%s exists: this bundle already has host channels (hcrun oci "
+				    "teardown removes them)",
+				    kit->state_path);
+	for (i = 0; i < kit->nchannels; i++)
+		kit->channels[i].host.real_path[0] = '\0';
+	if (hcrun_oci_state_save(kit, err) < 0)
+		return -1;
+	for (i = 0; i < kit->nchannels; i++) {
+		struct hcrun_oci_channel *ch = &kit->channels[i];
+		bool reused = false;
+		size_t j;
+
+		if (hc_host_prepare(ch->spec.host_path, &ch->host, err) < 0) {
+			/* It made nothing: teardown must not touch its path. */
+			memset(&ch->host, 0, sizeof(ch->host));
+			hc_error_prefix(err, "--host-channel");
+			goto undo;
+		}
+		if (hcrun_oci_state_save(kit, err) < 0)
+			goto undo;
+		/* Symlinked parents can make two paths one, or nest them. */
+		for (j = 0; j < i; j++) {
+			const char *a = ch->host.real_path, *b = kit->channels[j].host.real_path;
+
+			if (strcmp(a, b) == 0 || hcrun_path_within(a, b) ||
+			    hcrun_path_within(b, a)) {
+				hc_error_set(err, EINVAL,
+					     "--host-channel: host paths \"%s\" and \"%s\" nest "
+					     "once resolved (\"%s\", \"%s\"): one tmpfs would "
+					     "hide the other",
+					     kit->channels[j].spec.host_path, ch->spec.host_path, b,
+					     a);
+				goto undo;
+			}
+		}
+		if (hc_host_mount(&ch->host, ch->spec.size, kit->tag, &reused, err) < 0) {
+			hc_error_prefix(err, "host channel %s", ch->spec.host_path);
+			goto undo;
+		}
+	}
+	return 0;
+undo:
+	kit_undo(kit);
+	return -1;
+}
+
+/* ------------------------------------------------------ kit and config */
+
+int hcrun_oci_kit_attach(struct hcrun_oci_kit *kit, struct json_object *config, bool memory_add,
+			 char *const poststop[], const char *config_path, hc_error_t **err)
+{
+	struct json_object *probe __attribute__((cleanup(hcrun_oci_put))) = NULL;
+	sigset_t saved;
+	int ret = -1;
+
+	if (!kit->checked)
+		return hc_error_set(err, EINVAL,
+				    "host channels not checked (hcrun_oci_kit_add_specs): "
+				    "nothing made");
+	/* Edited in memory first: a malformed config refuses before
+	 * anything is made. The host paths go in once they exist. */
+	if (json_object_deep_copy(config, &probe, NULL) < 0)
+		return hc_error_sys(err, ENOMEM, "copy %s",
+				    config_path != NULL ? config_path : "the runtime config");
+	if (hcrun_oci_config_edit(probe, kit, memory_add, poststop, kit->state_path, err) < 0)
+		return config_path != NULL ? hc_error_prefix(err, "%s", config_path) : -1;
+	/* A ^C half way would leave mounts only a teardown removes. */
+	hcrun_signals_block(&saved);
+	if (kit_prepare(kit, err) < 0)
+		goto out;
+	if (hcrun_oci_config_edit(config, kit, memory_add, poststop, kit->state_path, err) < 0 ||
+	    (config_path != NULL && hcrun_oci_json_save(config_path, config, 0644, err) < 0)) {
+		kit_undo(kit);
+		goto out;
+	}
+	ret = 0;
+out:
+	hcrun_signals_restore(&saved);
+	return ret;
+}
+
+int hcrun_oci_release(const char *state_path, bool force, hc_error_t **err)
+{
+	struct hcrun_oci_kit kit;
+	int ret;
+
+	if (access(state_path, F_OK) < 0 && errno == ENOENT)
+		return 0; /* idempotent: nothing (left) to remove */
+	if (hcrun_oci_state_load(state_path, &kit, err) < 0) {
+		hcrun_oci_kit_clear(&kit);
+		return -1;
+	}
+	if (kit.keep && !force) {
+		kit.keep = false;
+		ret = hcrun_oci_state_save(&kit, err);
+	} else {
+		ret = kit_teardown(&kit, err);
+	}
+	hcrun_oci_kit_clear(&kit);
+	return ret;
+}
+
+/* ------------------------------------------------------- the bundle kit */
+
+/* prepare: the host side first, then the config; a failing config write
+ * undoes the host side, so that a refused bundle leaves nothing behind. */
+int hcrun_oci_prepare(const struct hcrun_oci_prepare_opts *o, hc_error_t **err)
+{
+	struct json_object *config __attribute__((cleanup(hcrun_oci_put))) = NULL;
+	struct hcrun_oci_kit kit = {0};
+	char config_path[PATH_MAX], bundle[PATH_MAX], exe[PATH_MAX];
+	ssize_t n;
+	int ret = -1;
+
+	if (realpath(o->bundle, bundle) == NULL)
+		return hc_error_sys(err, errno, "bundle %s", o->bundle);
+	if (snprintf(config_path, sizeof(config_path), "%s/config.json", bundle) >=
+		    (int)sizeof(config_path) ||
+	    snprintf(kit.state_path, sizeof(kit.state_path), "%s/%s", bundle,
+		     HCRUN_OCI_STATE_FILE) >= (int)sizeof(kit.state_path))
+		return hc_error_set(err, ENAMETOOLONG, "bundle %s: path too long", bundle);
+	/* Everything checked before the disk is touched, as hcrun create. */
+	if (hcrun_oci_kit_add_specs(&kit, o->specs, o->nspecs, err) < 0 ||
+	    hcrun_oci_kit_set_tag(&kit, o->id, err) < 0 ||
+	    hcrun_oci_json_load(config_path, &config, err) < 0)
+		goto out;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n < 0) {
+		hc_error_sys(err, errno, "find the hcrun executable (readlink /proc/self/exe)");
+		goto out;
+	}
+	exe[n] = '\0';
+	{
+		char *poststop[] = {exe, "oci", "teardown", kit.state_path, NULL};
+
+		ret = hcrun_oci_kit_attach(&kit, config, o->memory_add, o->hook ? poststop : NULL,
+					   config_path, err);
+	}
+out:
+	hcrun_oci_kit_clear(&kit);
+	return ret;
+}
+
+/* The state file of a bundle directory, or the argument itself. */
+static int state_path_of(const char *arg, char *buf, size_t len, hc_error_t **err)
+{
+	struct stat sb;
+	char abs[PATH_MAX];
+	int n;
+
+	if (stat(arg, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (realpath(arg, abs) == NULL)
+			return hc_error_sys(err, errno, "bundle %s", arg);
+		n = snprintf(buf, len, "%s/%s", abs, HCRUN_OCI_STATE_FILE);
+	} else {
+		n = snprintf(buf, len, "%s", arg);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return hc_error_set(err, ENAMETOOLONG, "%s: path too long", arg);
+	return 0;
+}
+
+/* A poststop hook is handed the OCI state on stdin: read it when it is a
+ * pipe, so that the runtime's writer never meets a closed pipe. */
+static void drain_stdin_pipe(void)
+{
+	struct stat sb;
+	char buf[4096];
+
+	if (fstat(STDIN_FILENO, &sb) < 0 || !S_ISFIFO(sb.st_mode))
+		return;
+	while (read(STDIN_FILENO, buf, sizeof(buf)) > 0)
+		;
+}
+
+int hcrun_oci_teardown(const char *target, bool force, hc_error_t **err)
+{
+	char path[PATH_MAX];
+
+	if (state_path_of(target, path, sizeof(path), err) < 0)
+		return -1;
+	drain_stdin_pipe();
+	return hcrun_oci_release(path, force, err);
+}
+
+int hcrun_oci_keep(const char *target, hc_error_t **err)
+{
+	struct hcrun_oci_kit kit;
+	char path[PATH_MAX];
+	int ret;
+
+	if (state_path_of(target, path, sizeof(path), err) < 0)
+		return -1;
+	ret = hcrun_oci_state_load(path, &kit, err);
+	if (ret == 0) {
+		kit.keep = true;
+		ret = hcrun_oci_state_save(&kit, err);
+	}
+	hcrun_oci_kit_clear(&kit);
+	return ret;
+}
