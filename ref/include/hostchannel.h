@@ -144,6 +144,7 @@ unsigned long hc_propagation_flags(enum hc_propagation prop);
 
 #define HC_HOST_TOKEN_LEN  32
 #define HC_HOST_TMP_PREFIX ".hostchannel-" /* + token: a directory being made */
+#define HC_HOST_TAG_MAX	   255		   /* bytes of a tag: the tmpfs's source */
 
 /*
  * What prepare created, so that teardown removes exactly that. All paths are
@@ -168,6 +169,17 @@ struct hc_host {
 	char pending[PATH_MAX];		   /* the directory being made; "" none */
 	dev_t pending_dev;		   /* its identity, 0 until known */
 	ino_t pending_ino;
+	/*
+	 * The tmpfs hc_host_mount() mounted (or found and reused) for this
+	 * record: its unique mount ID (statx STATX_MNT_ID_UNIQUE, Linux 6.8),
+	 * which the kernel never gives another mount, and the tag it was
+	 * mounted with. A later call then knows the tmpfs on top at real_path
+	 * for ours from one statx, even where the kernel cannot tell a
+	 * mount's source. 0 and "": not known (a kernel before 6.8, a record
+	 * of old); the calls then ask statmount() or the mount table.
+	 */
+	uint64_t mnt_id;
+	char mnt_tag[HC_HOST_TAG_MAX + 1];
 };
 
 /*
@@ -198,19 +210,50 @@ int hc_host_prepare_journal(const char *host_path, struct hc_host *host, hc_host
 			    void *arg, hc_error_t **err);
 
 /*
+ * What the host calls below learn about the mount table, shared by the
+ * calls of one task (a command, a sweep). To know the mount on top at a
+ * path, a call asks statx for its mount ID; to know whose it is, it
+ * compares that ID with the record's (hc_host.mnt_id), or asks statmount()
+ * for its type and source (Linux 6.13). Only where neither answers (a
+ * kernel before 6.8, a record without mnt_id before 6.13, a seccomp filter
+ * that refuses statmount) does it read /proc/self/mountinfo, and the calls
+ * that share a struct hc_mounts read it once: each checks what it takes from
+ * that read against the mount ID statx gives now, and reads again only when
+ * something changed at its path meanwhile. A kernel without mount IDs in
+ * statx (before 5.8) has every call read the table afresh.
+ *
+ * Not for a process's lifetime: before 6.8 a mount ID is reused once its
+ * mount is gone, so a read that old could take a new mount for one it knew.
+ * One thread at a time. mounts may be NULL, as for the functions without
+ * _with: the call then has a view of its own.
+ */
+struct hc_mounts;
+int hc_mounts_new(struct hc_mounts **mounts, hc_error_t **err);
+void hc_mounts_free(struct hc_mounts *mounts); /* NULL is fine */
+/* How many times the calls read the whole of /proc/self/mountinfo. */
+unsigned int hc_mounts_reads(const struct hc_mounts *mounts);
+
+/*
  * Mount the tmpfs at host->real_path: "mode=1777,size=<size>", nosuid,
  * nodev, noexec, private propagation; source name "tag" (e.g.
  * "hostchannel-<container>") so the mount is recognisable in mountinfo. When
  * a tmpfs with that tag is already mounted there, reuse it (*reused = true).
  * Refuses if the directory at real_path is not the one prepare made
- * (dev/ino), or if any component of real_path became a symlink.
+ * (dev/ino), or if any component of real_path became a symlink, or if
+ * another mount is on top at real_path. Records the tmpfs in host->mnt_id
+ * and host->mnt_tag (0 and "" where the kernel has no unique mount IDs):
+ * save them with the rest of the record.
  */
-int hc_host_mount(const struct hc_host *host, uint64_t size, const char *tag, bool *reused,
+int hc_host_mount(struct hc_host *host, uint64_t size, const char *tag, bool *reused,
 		  hc_error_t **err);
+int hc_host_mount_with(struct hc_mounts *mounts, struct hc_host *host, uint64_t size,
+		       const char *tag, bool *reused, hc_error_t **err);
 
-/* Is a tmpfs with this tag mounted at real_path? (libmount table lookup) */
+/* Is a tmpfs with this tag mounted at real_path, on top or covered? */
 int hc_host_is_mounted(const struct hc_host *host, const char *tag, bool *mounted,
 		       hc_error_t **err);
+int hc_host_is_mounted_with(struct hc_mounts *mounts, const struct hc_host *host, const char *tag,
+			    bool *mounted, hc_error_t **err);
 
 /*
  * Unmount every tmpfs with this tag at real_path (lazily when busy), then
@@ -222,6 +265,8 @@ int hc_host_is_mounted(const struct hc_host *host, const char *tag, bool *mounte
  * it, each if empty.
  */
 int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **err);
+int hc_host_teardown_with(struct hc_mounts *mounts, const struct hc_host *host, const char *tag,
+			  hc_error_t **err);
 
 /* ---------------------------------------------- resolving inside a root */
 

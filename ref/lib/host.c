@@ -7,8 +7,13 @@
  * directories around it belong to whoever can write them. So every later
  * step walks the resolved path from "/" one component at a time with
  * O_NOFOLLOW, and acts on file descriptors, never on a path that could have
- * been redirected by a symlink planted in the meantime. Mount lookups go
- * through libmount, which decodes mountinfo's escapes (a space is "\040").
+ * been redirected by a symlink planted in the meantime.
+ *
+ * What is mounted at a path is asked of the kernel per mount (statx,
+ * statmount), so that the thousandth channel costs what the first did; the
+ * mount table, whose size grows with every channel, is read only where the
+ * kernel cannot tell, and then through libmount, which decodes mountinfo's
+ * escapes (a space is "\040").
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,12 +37,6 @@
 /* Unmounting a stack of our own tmpfs more than this deep means a loop. */
 #define MAX_STACKED 64
 
-static void unref_tablep(struct libmnt_table **tb)
-{
-	mnt_unref_table(*tb);
-	*tb = NULL;
-}
-
 static void free_iterp(struct libmnt_iter **itr)
 {
 	mnt_free_iter(*itr);
@@ -50,7 +49,6 @@ static void free_contextp(struct libmnt_context **cxt)
 	*cxt = NULL;
 }
 
-#define cleanup_table	__attribute__((cleanup(unref_tablep)))
 #define cleanup_iter	__attribute__((cleanup(free_iterp)))
 #define cleanup_context __attribute__((cleanup(free_contextp)))
 
@@ -126,6 +124,8 @@ static int check_host(const struct hc_host *host, hc_error_t **err)
 	if (len != 0 && (len != HC_HOST_TOKEN_LEN ||
 			 strspn(host->token, "0123456789abcdef") != HC_HOST_TOKEN_LEN))
 		return hc_error_set(err, EINVAL, "host channel record is corrupt (token)");
+	if (strnlen(host->mnt_tag, sizeof(host->mnt_tag)) == sizeof(host->mnt_tag))
+		return hc_error_set(err, EINVAL, "host channel record is corrupt (mnt_tag)");
 	/* pending is real_path or one of its ancestors, and never "/". */
 	len = strnlen(host->pending, sizeof(host->pending));
 	if (len == sizeof(host->pending) ||
@@ -590,22 +590,325 @@ undo:
 	return -1;
 }
 
-/* -------------------------------------------------------------- the table */
+/* ------------------------------------------------------- what is mounted */
 
-static int read_mounts(struct libmnt_table **tb, hc_error_t **err)
+/*
+ * Which mount a lookup of a path reaches, and whose it is. statx names the
+ * mount a descriptor is on and says whether the descriptor is that mount's
+ * root: a directory opened at the path is the root of a mount exactly when
+ * something is mounted there (the lookup of its last component crossed into
+ * the mount on top). Whose it is: the record's own tmpfs when the unique ID
+ * is the one recorded at mount time; otherwise statmount() names its type
+ * and source. Where the kernel has neither, the mount table says, read once
+ * into a struct hc_mounts and checked against the live mount ID.
+ *
+ * The kernel's interfaces as Linux 6.8 to 6.13 define them, under our own
+ * names: the 6.1 headers this builds against lack them, newer libc headers
+ * have their own.
+ */
+#ifndef SYS_statmount
+#define SYS_statmount 457
+#endif
+#ifndef SYS_listmount
+#define SYS_listmount 458
+#endif
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
+#ifndef STATX_ATTR_MOUNT_ROOT
+#define STATX_ATTR_MOUNT_ROOT 0x00002000
+#endif
+#define HC_STATMOUNT_MNT_BASIC	0x00000002U
+#define HC_STATMOUNT_MNT_POINT	0x00000010U
+#define HC_STATMOUNT_FS_TYPE	0x00000020U
+#define HC_STATMOUNT_SB_SOURCE	0x00000200U /* Linux 6.13 */
+#define HC_MNT_ID_REQ_SIZE_VER0 24
+
+struct hc_mnt_id_req {
+	uint32_t size;
+	uint32_t spare;
+	uint64_t mnt_id;
+	uint64_t param;
+};
+
+/* The first 512 bytes never change; the strings follow them. */
+struct hc_statmount {
+	uint32_t size;
+	uint32_t mnt_opts;
+	uint64_t mask;
+	uint32_t sb_dev_major;
+	uint32_t sb_dev_minor;
+	uint64_t sb_magic;
+	uint32_t sb_flags;
+	uint32_t fs_type;
+	uint64_t mnt_id;
+	uint64_t mnt_parent_id;
+	uint32_t mnt_id_old;
+	uint32_t mnt_parent_id_old;
+	uint64_t mnt_attr;
+	uint64_t mnt_propagation;
+	uint64_t mnt_peer_group;
+	uint64_t mnt_master;
+	uint64_t propagate_from;
+	uint32_t mnt_root;
+	uint32_t mnt_point;
+	uint64_t mnt_ns_id;
+	uint32_t fs_subtype;
+	uint32_t sb_source;
+	uint64_t spare[48];
+};
+_Static_assert(sizeof(struct hc_statmount) == 512, "struct statmount is 512 bytes");
+
+union statmount_buf {
+	struct hc_statmount sm;
+	char bytes[sizeof(struct hc_statmount) + 2 * PATH_MAX];
+};
+
+/* One mount of the table, in the order it is sorted by. */
+struct table_ref {
+	const char *target;
+	size_t order; /* its place in mountinfo */
+	struct libmnt_fs *fs;
+};
+
+struct hc_mounts {
+	struct libmnt_table *tb; /* NULL until a call needs it */
+	struct table_ref *byt;	 /* tb's mounts by target, then in mountinfo's order */
+	size_t n;
+	unsigned int reads;
+	bool no_statmount; /* ENOSYS once: not asked again */
+	bool no_sb_source; /* a statmount() that refused STATMOUNT_SB_SOURCE */
+	bool no_listmount;
+};
+
+/* What is mounted at a channel's path, as far as a call needed to know. */
+struct at_path {
+	bool mounted;  /* something is: a lookup of the path reaches a mount's root */
+	bool top_ours; /* the mount on top is a tmpfs of the tag */
+	int ours;      /* tmpfs of the tag at the path: the one on top and those it covers */
+	uint64_t uid;  /* the top one's unique ID; 0 when the kernel gives none */
+	int old_id;    /* its ID in mountinfo; 0 when not read from the table */
+	char type[64]; /* the top one's, for messages */
+	char source[256];
+};
+
+static void mounts_clear(struct hc_mounts *m)
 {
-	struct libmnt_table *t;
+	mnt_unref_table(m->tb);
+	m->tb = NULL;
+	free(m->byt);
+	m->byt = NULL;
+	m->n = 0;
+}
+
+int hc_mounts_new(struct hc_mounts **mounts, hc_error_t **err)
+{
+	if (mounts == NULL)
+		return hc_error_set(err, EINVAL, "hc_mounts_new: no result pointer");
+	*mounts = calloc(1, sizeof(**mounts));
+	if (*mounts == NULL)
+		return hc_error_sys(err, ENOMEM, "cannot keep a view of the mount table");
+	return 0;
+}
+
+void hc_mounts_free(struct hc_mounts *mounts)
+{
+	if (mounts == NULL)
+		return;
+	mounts_clear(mounts);
+	free(mounts);
+}
+
+unsigned int hc_mounts_reads(const struct hc_mounts *mounts)
+{
+	return mounts != NULL ? mounts->reads : 0;
+}
+
+/* A lookup's mount, as statx tells it. */
+struct live {
+	bool known;  /* the kernel told: a mount ID and STATX_ATTR_MOUNT_ROOT */
+	bool root;   /* fd is its mount's root: something is mounted at the path */
+	bool unique; /* id is STATX_MNT_ID_UNIQUE's (Linux 6.8), else mountinfo's */
+	uint64_t id;
+};
+
+/* mask: STATX_MNT_ID for mountinfo's ID, with STATX_MNT_ID_UNIQUE for the other. */
+static int live_of(int fd, unsigned int mask, struct live *lv)
+{
+	struct statx sx;
+
+	memset(lv, 0, sizeof(*lv));
+	if (statx(fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, mask, &sx) < 0)
+		return errno == ENOSYS || errno == EPERM ? 0 : -1;
+	if ((sx.stx_mask & (STATX_MNT_ID | STATX_MNT_ID_UNIQUE)) == 0 ||
+	    (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) == 0)
+		return 0;
+	lv->known = true;
+	lv->root = (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+	lv->unique = (sx.stx_mask & STATX_MNT_ID_UNIQUE) != 0;
+	lv->id = sx.stx_mnt_id;
+	return 0;
+}
+
+/* A string of a statmount() answer; "" when the kernel left it out. */
+static const char *sm_str(const union statmount_buf *b, uint64_t want, uint32_t off)
+{
+	size_t room = sizeof(b->bytes) - sizeof(b->sm);
+
+	if ((b->sm.mask & want) == 0 || off >= room || b->sm.size <= sizeof(b->sm) ||
+	    off >= b->sm.size - sizeof(b->sm) ||
+	    memchr(b->bytes + sizeof(b->sm) + off, '\0', room - off) == NULL)
+		return "";
+	return b->bytes + sizeof(b->sm) + off;
+}
+
+/* 0 with *b filled; 1 when the kernel cannot say (no statmount, the mount went). */
+static int stat_mount(struct hc_mounts *m, uint64_t id, union statmount_buf *b)
+{
+	const uint64_t need =
+		HC_STATMOUNT_MNT_BASIC | HC_STATMOUNT_MNT_POINT | HC_STATMOUNT_FS_TYPE;
+	struct hc_mnt_id_req req = {
+		.size = HC_MNT_ID_REQ_SIZE_VER0,
+		.mnt_id = id,
+		.param = need | (m->no_sb_source ? 0 : HC_STATMOUNT_SB_SOURCE),
+	};
+	long rc;
+
+	if (m->no_statmount)
+		return 1;
+	rc = syscall(SYS_statmount, &req, b, sizeof(*b), 0);
+	/* A kernel that refuses a flag it does not know, rather than leave it out. */
+	if (rc < 0 && errno == EINVAL && !m->no_sb_source) {
+		m->no_sb_source = true;
+		req.param = need;
+		rc = syscall(SYS_statmount, &req, b, sizeof(*b), 0);
+	}
+	if (rc < 0) {
+		/* EPERM: a seccomp filter that does not know it. */
+		if (errno == ENOSYS || errno == EPERM)
+			m->no_statmount = true;
+		return 1;
+	}
+	return (b->sm.mask & need) == need ? 0 : 1;
+}
+
+/* The tmpfs this record's hc_host_mount() made or took, by its unique ID. */
+static bool recorded(const struct hc_host *host, const char *tag, uint64_t uid)
+{
+	return uid != 0 && host->mnt_id == uid && strcmp(host->mnt_tag, tag) == 0;
+}
+
+static void set_top(struct at_path *at, const char *type, const char *source)
+{
+	snprintf(at->type, sizeof(at->type), "%s", type[0] != '\0' ? type : "?");
+	snprintf(at->source, sizeof(at->source), "%s", source[0] != '\0' ? source : "?");
+}
+
+/*
+ * The stack at the path from the kernel: lv is a mount's root. 0 when
+ * answered, 1 when only the table can say (no statmount, a mount whose
+ * source the kernel does not give and whose ID was not recorded).
+ */
+static int kernel_at(struct hc_mounts *m, const struct hc_host *host, const char *tag,
+		     const struct live *lv, struct at_path *at)
+{
+	union statmount_buf b;
+	uint64_t id = lv->id;
+	int depth;
+
+	at->mounted = true;
+	if (!lv->unique)
+		return 1;
+	at->uid = lv->id;
+	if (recorded(host, tag, lv->id)) {
+		at->top_ours = true;
+		at->ours = 1;
+		set_top(at, "tmpfs", tag);
+		return 0;
+	}
+	/* Stacked mounts share the path; each sits on the one it covers. */
+	for (depth = 0; depth < MAX_STACKED; depth++) {
+		const char *type, *source;
+		bool ours;
+
+		if (stat_mount(m, id, &b) != 0)
+			return 1;
+		if (strcmp(sm_str(&b, HC_STATMOUNT_MNT_POINT, b.sm.mnt_point), host->real_path) !=
+		    0) {
+			if (depth == 0)
+				return 1; /* not where the lookup came from: let the table say */
+			break;
+		}
+		type = sm_str(&b, HC_STATMOUNT_FS_TYPE, b.sm.fs_type);
+		source = sm_str(&b, HC_STATMOUNT_SB_SOURCE, b.sm.sb_source);
+		if (recorded(host, tag, id))
+			ours = true;
+		else if ((b.sm.mask & HC_STATMOUNT_SB_SOURCE) != 0)
+			ours = strcmp(type, "tmpfs") == 0 && strcmp(source, tag) == 0;
+		else
+			return 1; /* before 6.13: the source is the table's to tell */
+		if (depth == 0) {
+			at->top_ours = ours;
+			set_top(at, type, source);
+		}
+		at->ours += ours;
+		/* Ours on top answers every question a caller asks. */
+		if (at->top_ours || b.sm.mnt_parent_id == id)
+			break;
+		id = b.sm.mnt_parent_id;
+	}
+	return 0;
+}
+
+static int ref_cmp(const void *a, const void *b)
+{
+	const struct table_ref *x = a, *y = b;
+	int c = strcmp(x->target, y->target);
+
+	if (c != 0)
+		return c;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Read /proc/self/mountinfo (libmount decodes its escapes) and sort it by target. */
+static int read_table(struct hc_mounts *m, hc_error_t **err)
+{
+	cleanup_iter struct libmnt_iter *itr = NULL;
+	struct libmnt_fs *fs;
+	size_t cap;
 	int rc;
 
-	t = mnt_new_table();
-	if (t == NULL)
+	mounts_clear(m);
+	m->reads++;
+	m->tb = mnt_new_table();
+	if (m->tb == NULL)
 		return hc_error_sys(err, ENOMEM, "cannot read the mount table");
-	rc = mnt_table_parse_file(t, "/proc/self/mountinfo");
+	rc = mnt_table_parse_file(m->tb, "/proc/self/mountinfo");
 	if (rc < 0) {
-		mnt_unref_table(t);
+		mounts_clear(m);
 		return hc_error_sys(err, -rc, "cannot read /proc/self/mountinfo");
 	}
-	*tb = t;
+	cap = (size_t)mnt_table_get_nents(m->tb);
+	m->byt = calloc(cap ? cap : 1, sizeof(*m->byt));
+	itr = mnt_new_iter(MNT_ITER_FORWARD);
+	if (m->byt == NULL || itr == NULL) {
+		mounts_clear(m);
+		return hc_error_sys(err, ENOMEM, "cannot walk the mount table");
+	}
+	while (m->n < cap && (rc = mnt_table_next_fs(m->tb, itr, &fs)) == 0) {
+		if (mnt_fs_get_target(fs) == NULL)
+			continue;
+		m->byt[m->n] = (struct table_ref){mnt_fs_get_target(fs), m->n, fs};
+		m->n++;
+	}
+	if (rc < 0) {
+		mounts_clear(m);
+		return hc_error_sys(err, -rc, "cannot walk the mount table");
+	}
+	qsort(m->byt, m->n, sizeof(*m->byt), ref_cmp);
 	return 0;
 }
 
@@ -617,57 +920,142 @@ static bool fs_is_ours(struct libmnt_fs *fs, const char *tag)
 	return type != NULL && strcmp(type, "tmpfs") == 0 && src != NULL && strcmp(src, tag) == 0;
 }
 
-struct at_path {
-	struct libmnt_fs *top; /* what a lookup of the path reaches; NULL: no mount */
-	int ours;	       /* mounts of this tag at the path, top or covered */
-};
+/* The first of the mounts at path in m->byt, and how many there are. */
+static size_t table_run(const struct hc_mounts *m, const char *path, size_t *count)
+{
+	size_t lo = 0, hi = m->n, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(m->byt[mid].target, path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < m->n && strcmp(m->byt[end].target, path) == 0; end++)
+		;
+	*count = end - lo;
+	return lo;
+}
 
 /*
- * The mounts at path. Stacked mounts share a target; the one on top is the
- * one no other mount at that target sits on.
+ * The mounts at path in the table. Stacked mounts share a target; the one
+ * on top is the one no other mount at that target sits on (the last in
+ * mountinfo's order, should two claim it).
  */
-static int mounts_at(struct libmnt_table *tb, const char *path, const char *tag, struct at_path *at,
-		     hc_error_t **err)
+static void table_at_path(const struct hc_mounts *m, const char *path, const char *tag,
+			  struct at_path *at, struct libmnt_fs **top)
 {
-	cleanup_iter struct libmnt_iter *itr = NULL, *inner = NULL;
-	struct libmnt_fs *fs, *other;
-	int rc;
+	size_t first, count, i, j;
 
-	memset(at, 0, sizeof(*at));
-	itr = mnt_new_iter(MNT_ITER_FORWARD);
-	inner = mnt_new_iter(MNT_ITER_FORWARD);
-	if (itr == NULL || inner == NULL)
-		return hc_error_sys(err, ENOMEM, "cannot walk the mount table");
-	while ((rc = mnt_table_next_fs(tb, itr, &fs)) == 0) {
-		const char *target = mnt_fs_get_target(fs);
+	*top = NULL;
+	first = table_run(m, path, &count);
+	for (i = first; i < first + count; i++) {
+		struct libmnt_fs *fs = m->byt[i].fs;
 		bool covered = false;
 
-		if (target == NULL || strcmp(target, path) != 0)
-			continue;
 		if (fs_is_ours(fs, tag))
 			at->ours++;
-		mnt_reset_iter(inner, MNT_ITER_FORWARD);
-		while (mnt_table_next_fs(tb, inner, &other) == 0) {
-			const char *t = mnt_fs_get_target(other);
-
-			if (other != fs && t != NULL && strcmp(t, path) == 0 &&
-			    mnt_fs_get_parent_id(other) == mnt_fs_get_id(fs)) {
-				covered = true;
-				break;
-			}
-		}
+		for (j = first; j < first + count && !covered; j++)
+			covered = j != i && mnt_fs_get_parent_id(m->byt[j].fs) == mnt_fs_get_id(fs);
 		if (!covered)
-			at->top = fs;
+			*top = fs;
 	}
-	if (rc < 0)
-		return hc_error_sys(err, -rc, "cannot walk the mount table");
+	at->mounted = *top != NULL;
+	if (*top == NULL)
+		return;
+	at->top_ours = fs_is_ours(*top, tag);
+	at->old_id = mnt_fs_get_id(*top);
+	set_top(at, mnt_fs_get_fstype(*top) ?: "", mnt_fs_get_source(*top) ?: "");
+}
+
+/*
+ * The stack at path from the table, read at most once for the calls that
+ * share m: what it shows at path must agree with what a lookup of fd
+ * reaches now (statx), or it is read again. Without mount IDs in statx
+ * there is nothing to check it against, so it is read afresh.
+ */
+static int table_at(struct hc_mounts *m, const char *path, const char *tag, int fd,
+		    struct at_path *at, hc_error_t **err)
+{
+	uint64_t uid = at->uid;
+	struct libmnt_fs *top;
+	struct live lv;
+	int attempt;
+
+	if (live_of(fd, STATX_MNT_ID, &lv) < 0)
+		return hc_error_sys(err, errno, "cannot look at the mount at \"%s\"", path);
+	for (attempt = 0;; attempt++) {
+		if ((m->tb == NULL || !lv.known || attempt > 0) && read_table(m, err) < 0)
+			return -1;
+		memset(at, 0, sizeof(*at));
+		table_at_path(m, path, tag, at, &top);
+		if (!lv.known || attempt > 0 ||
+		    (lv.root == at->mounted && (!lv.root || (uint64_t)at->old_id == lv.id)))
+			break;
+	}
+	/* The unique ID statx gave is this very mount's when both agree. */
+	if (lv.known && lv.root && at->mounted && (uint64_t)at->old_id == lv.id)
+		at->uid = uid;
 	return 0;
 }
 
-int hc_host_is_mounted(const struct hc_host *host, const char *tag, bool *mounted, hc_error_t **err)
+/* What is mounted at host->real_path, reached as fd (a directory opened there). */
+static int look_at(struct hc_mounts *m, const struct hc_host *host, const char *tag, int fd,
+		   struct at_path *at, hc_error_t **err)
 {
-	cleanup_table struct libmnt_table *tb = NULL;
+	struct live lv;
+
+	memset(at, 0, sizeof(*at));
+	if (live_of(fd, STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &lv) < 0)
+		return hc_error_sys(err, errno, "cannot look at the mount at \"%s\"",
+				    host->real_path);
+	if (lv.known && !lv.root)
+		return 0;
+	if (lv.known && kernel_at(m, host, tag, &lv, at) == 0)
+		return 0;
+	return table_at(m, host->real_path, tag, fd, at, err);
+}
+
+/* Save the tmpfs found or made in the record, when the kernel names it for good. */
+static void remember(struct hc_host *host, const char *tag, const struct at_path *at)
+{
+	host->mnt_id = at->uid;
+	snprintf(host->mnt_tag, sizeof(host->mnt_tag), "%s", at->uid != 0 ? tag : "");
+}
+
+/*
+ * Open host->real_path's parent (walking from "/" without following any
+ * symlink) and the directory at the path. 1 when the path no longer leads
+ * to a directory: nothing of ours can be mounted there (a mount moves with
+ * its renamed directory), and what changed is for the caller's later steps
+ * to say.
+ */
+static int open_at_path(const struct hc_host *host, int *parentfd, int *leaffd, hc_error_t **err)
+{
+	char parent[PATH_MAX], bad[PATH_MAX];
+	const char *path = host->real_path;
+
+	parent_of(path, parent, sizeof(parent));
+	*parentfd = open_nofollow(parent, bad, sizeof(bad));
+	if (*parentfd >= 0)
+		*leaffd = openat(*parentfd, leaf_of(path),
+				 O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*parentfd >= 0 && *leaffd >= 0)
+		return 0;
+	if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+		return 1;
+	return walk_error(err, errno, path, *parentfd < 0 ? bad : path);
+}
+
+int hc_host_is_mounted_with(struct hc_mounts *m, const struct hc_host *host, const char *tag,
+			    bool *mounted, hc_error_t **err)
+{
+	hc_cleanup_close int parentfd = -1, leaffd = -1;
+	struct hc_mounts own = {0};
 	struct at_path at;
+	int rc;
 
 	if (mounted == NULL)
 		return hc_error_set(err, EINVAL, "hc_host_is_mounted: no result pointer");
@@ -676,10 +1064,20 @@ int hc_host_is_mounted(const struct hc_host *host, const char *tag, bool *mounte
 		return hc_error_set(err, EINVAL, "hc_host_is_mounted: no host record");
 	if (check_host(host, err) < 0 || check_tag(tag, err) < 0)
 		return -1;
-	if (read_mounts(&tb, err) < 0 || mounts_at(tb, host->real_path, tag, &at, err) < 0)
+	rc = open_at_path(host, &parentfd, &leaffd, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	rc = look_at(m != NULL ? m : &own, host, tag, leaffd, &at, err);
+	mounts_clear(&own);
+	if (rc < 0)
 		return -1;
 	*mounted = at.ours > 0;
 	return 0;
+}
+
+int hc_host_is_mounted(const struct hc_host *host, const char *tag, bool *mounted, hc_error_t **err)
+{
+	return hc_host_is_mounted_with(NULL, host, tag, mounted, err);
 }
 
 /* -------------------------------------------------------------------- mount */
@@ -692,9 +1090,11 @@ static int fsconfig_string(int fsfd, const char *key, const char *value)
 /*
  * The new mount API builds the tmpfs detached and attaches it to the very
  * directory leaffd names. Returns 1 when the kernel predates it (ENOSYS).
+ * *made: the new mount's ID, taken while our descriptor on it keeps the ID
+ * its own (known false when statx cannot tell).
  */
 static int mount_new_api(int leaffd, const char *path, uint64_t size, const char *tag,
-			 hc_error_t **err)
+			 struct live *made, hc_error_t **err)
 {
 	hc_cleanup_close int fsfd = -1, mntfd = -1;
 	struct hc_mount_attr attr = {.propagation = MS_PRIVATE};
@@ -718,6 +1118,8 @@ static int mount_new_api(int leaffd, const char *path, uint64_t size, const char
 			     MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
 	if (mntfd < 0)
 		return hc_error_sys(err, errno, "cannot mount a tmpfs at \"%s\": fsmount", path);
+	if (live_of(mntfd, STATX_MNT_ID | STATX_MNT_ID_UNIQUE, made) < 0)
+		return hc_error_sys(err, errno, "cannot look at the new tmpfs for \"%s\"", path);
 	if (syscall(SYS_move_mount, mntfd, "", leaffd, "",
 		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		return hc_error_sys(err, errno, "cannot mount a tmpfs at \"%s\": move_mount", path);
@@ -805,17 +1207,62 @@ static int mount_libmount(int parentfd, int leaffd, const char *path, uint64_t s
 	return 0;
 }
 
-int hc_host_mount(const struct hc_host *host, uint64_t size, const char *tag, bool *reused,
-		  hc_error_t **err)
+/*
+ * Read it back: what counts is what a lookup of the path reaches now. The
+ * mount just made, by its ID while our descriptor kept it its own; else the
+ * lookup's mount must be a tmpfs of the tag.
+ */
+static int check_mounted(struct hc_mounts *m, struct hc_host *host, const char *tag, int parentfd,
+			 const struct live *made, hc_error_t **err)
 {
-	cleanup_table struct libmnt_table *tb = NULL;
+	const char *path = host->real_path;
+	hc_cleanup_close int rootfd = -1;
+	struct at_path at;
+	struct live lv;
+
+	rootfd = openat(parentfd, leaf_of(path), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (rootfd < 0)
+		return hc_error_sys(err, errno, "cannot open the new tmpfs at \"%s\"", path);
+	if (made->known) {
+		if (live_of(rootfd, STATX_MNT_ID | STATX_MNT_ID_UNIQUE, &lv) < 0)
+			return hc_error_sys(err, errno, "cannot look at the new tmpfs at \"%s\"",
+					    path);
+		if (lv.known && (!lv.root || lv.unique != made->unique || lv.id != made->id))
+			return hc_error_set(err, EIO,
+					    "mounted a tmpfs at \"%s\", but a lookup of the path "
+					    "reaches another mount",
+					    path);
+		if (lv.known) {
+			memset(&at, 0, sizeof(at));
+			at.uid = made->unique ? made->id : 0;
+			remember(host, tag, &at);
+			return 0;
+		}
+	}
+	if (look_at(m, host, tag, rootfd, &at, err) < 0)
+		return -1;
+	if (!at.mounted || !at.top_ours)
+		return hc_error_set(err, EIO,
+				    "mounted a tmpfs at \"%s\", but the mount there is not a tmpfs "
+				    "\"%s\"",
+				    path, tag);
+	remember(host, tag, &at);
+	return 0;
+}
+
+int hc_host_mount_with(struct hc_mounts *m, struct hc_host *host, uint64_t size, const char *tag,
+		       bool *reused, hc_error_t **err)
+{
 	hc_cleanup_close int parentfd = -1, leaffd = -1;
 	char parent[PATH_MAX], bad[PATH_MAX];
+	struct live made = {0};
 	const char *path;
 	struct at_path at;
 	struct stat st;
 	int rc;
 
+	if (m == NULL)
+		return hc_host_mount(host, size, tag, reused, err);
 	if (reused != NULL)
 		*reused = false;
 	if (host == NULL)
@@ -836,20 +1283,19 @@ int hc_host_mount(const struct hc_host *host, uint64_t size, const char *tag, bo
 	if (leaffd < 0)
 		return walk_error(err, errno, path, path);
 
-	if (read_mounts(&tb, err) < 0 || mounts_at(tb, path, tag, &at, err) < 0)
+	if (look_at(m, host, tag, leaffd, &at, err) < 0)
 		return -1;
-	if (at.top != NULL && fs_is_ours(at.top, tag)) {
+	if (at.mounted && at.top_ours) {
 		if (reused != NULL)
 			*reused = true;
+		remember(host, tag, &at);
 		return 0;
 	}
-	if (at.top != NULL)
+	if (at.mounted)
 		return hc_error_set(err, EBUSY,
 				    "host path \"%s\" already has a mount (%s \"%s\")%s; not "
 				    "mounting the host channel there",
-				    path,
-				    mnt_fs_get_fstype(at.top) ? mnt_fs_get_fstype(at.top) : "?",
-				    mnt_fs_get_source(at.top) ? mnt_fs_get_source(at.top) : "?",
+				    path, at.type, at.source,
 				    at.ours > 0 ? " on top of the channel's own tmpfs" : "");
 
 	if (fstat(leaffd, &st) < 0)
@@ -860,88 +1306,116 @@ int hc_host_mount(const struct hc_host *host, uint64_t size, const char *tag, bo
 				    "channel (it was replaced); not mounting there",
 				    path);
 
-	rc = mount_new_api(leaffd, path, size, tag, err);
+	rc = mount_new_api(leaffd, path, size, tag, &made, err);
 	if (rc == 1)
 		rc = mount_libmount(parentfd, leaffd, path, size, tag, err);
 	if (rc < 0)
 		return -1;
+	return check_mounted(m, host, tag, parentfd, &made, err);
+}
 
-	/* Read it back: what counts is what mountinfo shows at the path. */
-	unref_tablep(&tb);
-	if (read_mounts(&tb, err) < 0 || mounts_at(tb, path, tag, &at, err) < 0)
-		return -1;
-	if (at.top == NULL || !fs_is_ours(at.top, tag))
-		return hc_error_set(err, EIO,
-				    "mounted a tmpfs at \"%s\", but /proc/self/mountinfo does not "
-				    "show a tmpfs \"%s\" there",
-				    path, tag);
-	return 0;
+int hc_host_mount(struct hc_host *host, uint64_t size, const char *tag, bool *reused,
+		  hc_error_t **err)
+{
+	struct hc_mounts own = {0};
+	int rc = hc_host_mount_with(&own, host, size, tag, reused, err);
+
+	mounts_clear(&own);
+	return rc;
 }
 
 /* ----------------------------------------------------------------- teardown */
 
 /*
- * Is anything mounted on or below the mount with this id (its parent id is
- * id)? A lazy unmount would detach that too, and it is not ours to take: the
- * error names it. Read afresh: it may have come after the last look.
+ * Is anything mounted on or below our tmpfs, the one on top at path (at)?
+ * A lazy unmount would detach that too, and it is not ours to take: the
+ * error names it. Asked afresh: it may have come after the last look.
  */
-static int refuse_mounts_below(const char *path, int id, hc_error_t **err)
+static int refuse_mounts_below(struct hc_mounts *m, const char *path, const char *tag,
+			       const struct at_path *at, hc_error_t **err)
 {
-	cleanup_table struct libmnt_table *tb = NULL;
-	cleanup_iter struct libmnt_iter *itr = NULL;
-	struct libmnt_fs *fs;
+	struct hc_mnt_id_req req = {.size = HC_MNT_ID_REQ_SIZE_VER0, .mnt_id = at->uid};
+	const char *type = "?", *source = "?", *target = "?";
+	union statmount_buf b;
+	struct libmnt_fs *top;
+	struct at_path now;
+	uint64_t child;
+	long n = -1;
+	size_t i;
 
-	if (read_mounts(&tb, err) < 0)
+	if (at->uid != 0 && !m->no_listmount) {
+		n = syscall(SYS_listmount, &req, &child, 1, 0);
+		if (n < 0 && (errno == ENOSYS || errno == EPERM))
+			m->no_listmount = true;
+	}
+	if (n == 0)
+		return 0;
+	if (n > 0) {
+		if (stat_mount(m, child, &b) == 0) {
+			type = sm_str(&b, HC_STATMOUNT_FS_TYPE, b.sm.fs_type);
+			source = sm_str(&b, HC_STATMOUNT_SB_SOURCE, b.sm.sb_source);
+			target = sm_str(&b, HC_STATMOUNT_MNT_POINT, b.sm.mnt_point);
+		}
+		goto busy;
+	}
+	if (read_table(m, err) < 0)
 		return -1;
-	itr = mnt_new_iter(MNT_ITER_FORWARD);
-	if (itr == NULL)
-		return hc_error_sys(err, ENOMEM, "cannot walk the mount table");
-	while (mnt_table_next_fs(tb, itr, &fs) == 0) {
-		if (mnt_fs_get_id(fs) == id || mnt_fs_get_parent_id(fs) != id)
+	memset(&now, 0, sizeof(now));
+	table_at_path(m, path, tag, &now, &top);
+	if (top == NULL)
+		return 0; /* gone meanwhile: the next look tells */
+	for (i = 0; i < m->n; i++) {
+		struct libmnt_fs *fs = m->byt[i].fs;
+
+		if (fs == top || mnt_fs_get_parent_id(fs) != mnt_fs_get_id(top))
 			continue;
-		return hc_error_set(err, EBUSY,
-				    "host path \"%s\" has a mount below it (%s \"%s\" at \"%s\"); "
-				    "the host channel's tmpfs is left in place",
-				    path, mnt_fs_get_fstype(fs) ? mnt_fs_get_fstype(fs) : "?",
-				    mnt_fs_get_source(fs) ? mnt_fs_get_source(fs) : "?",
-				    mnt_fs_get_target(fs) ? mnt_fs_get_target(fs) : "?");
+		type = mnt_fs_get_fstype(fs) ?: "?";
+		source = mnt_fs_get_source(fs) ?: "?";
+		target = mnt_fs_get_target(fs) ?: "?";
+		goto busy;
 	}
 	return 0;
+busy:
+	return hc_error_set(err, EBUSY,
+			    "host path \"%s\" has a mount below it (%s \"%s\" at \"%s\"); the host "
+			    "channel's tmpfs is left in place",
+			    path, type[0] ? type : "?", source[0] ? source : "?",
+			    target[0] ? target : "?");
 }
 
 /* Unmount our tmpfs at the path until none is left; never anyone else's. */
-static int unmount_ours(const char *path, const char *tag, hc_error_t **err)
+static int unmount_ours(struct hc_mounts *m, const struct hc_host *host, const char *tag,
+			hc_error_t **err)
 {
-	char parent[PATH_MAX], bad[PATH_MAX];
-	int i;
+	const char *path = host->real_path;
+	int i, rc;
 
-	parent_of(path, parent, sizeof(parent));
 	for (i = 0; i < MAX_STACKED; i++) {
-		cleanup_table struct libmnt_table *tb = NULL;
-		hc_cleanup_close int parentfd = -1;
+		hc_cleanup_close int parentfd = -1, leaffd = -1;
 		struct at_path at;
 
-		if (read_mounts(&tb, err) < 0 || mounts_at(tb, path, tag, &at, err) < 0)
-			return -1;
-		if (at.top == NULL)
-			return 0;
-		if (!fs_is_ours(at.top, tag))
-			return hc_error_set(
-				err, EBUSY,
-				"host path \"%s\" has another mount on it (%s \"%s\"); "
-				"left in place%s",
-				path, mnt_fs_get_fstype(at.top) ? mnt_fs_get_fstype(at.top) : "?",
-				mnt_fs_get_source(at.top) ? mnt_fs_get_source(at.top) : "?",
-				at.ours > 0 ? ", and the host channel's tmpfs under it" : "");
 		/* umount2 takes a path: make sure no component of it was swapped. */
-		parentfd = open_nofollow(parent, bad, sizeof(bad));
-		if (parentfd < 0)
-			return walk_error(err, errno, path, bad);
+		rc = open_at_path(host, &parentfd, &leaffd, err);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+		if (look_at(m, host, tag, leaffd, &at, err) < 0)
+			return -1;
+		if (!at.mounted)
+			return 0;
+		if (!at.top_ours)
+			return hc_error_set(err, EBUSY,
+					    "host path \"%s\" has another mount on it (%s \"%s\"); "
+					    "left in place%s",
+					    path, at.type, at.source,
+					    at.ours > 0 ? ", and the host channel's tmpfs under it"
+							: "");
+		/* Our descriptor on the tmpfs would keep it busy. */
+		hc_cleanup_closep(&leaffd);
 		if (umount2(path, UMOUNT_NOFOLLOW) == 0)
 			continue;
 		if (errno == EBUSY) {
 			/* Busy with a mount below: that one is not ours to detach. */
-			if (refuse_mounts_below(path, mnt_fs_get_id(at.top), err) < 0)
+			if (refuse_mounts_below(m, path, tag, &at, err) < 0)
 				return -1;
 			/* A host process still has it open: detach now, free when
 			 * it lets go. */
@@ -949,7 +1423,7 @@ static int unmount_ours(const char *path, const char *tag, hc_error_t **err)
 				continue;
 		}
 		if (errno == EINVAL || errno == ENOENT)
-			continue; /* gone meanwhile; the next read tells */
+			continue; /* gone meanwhile; the next look tells */
 		return hc_error_sys(err, errno, "cannot unmount the host channel at \"%s\"", path);
 	}
 	return hc_error_set(err, ELOOP,
@@ -1059,11 +1533,23 @@ static int rollback_incomplete(const struct hc_host *host, hc_error_t **err)
 
 int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **err)
 {
+	struct hc_mounts own = {0};
+	int rc = hc_host_teardown_with(&own, host, tag, err);
+
+	mounts_clear(&own);
+	return rc;
+}
+
+int hc_host_teardown_with(struct hc_mounts *m, const struct hc_host *host, const char *tag,
+			  hc_error_t **err)
+{
 	hc_cleanup_close int parentfd = -1;
 	char parent[PATH_MAX], bad[PATH_MAX];
 	const char *path;
 	struct stat st;
 
+	if (m == NULL)
+		return hc_host_teardown(host, tag, err);
 	if (host == NULL)
 		return hc_error_set(err, EINVAL, "hc_host_teardown: no host record");
 	/* Never prepared: nothing was made, nothing to undo. */
@@ -1072,7 +1558,7 @@ int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **e
 	if (check_host(host, err) < 0 || check_tag(tag, err) < 0)
 		return -1;
 	path = host->real_path;
-	if (unmount_ours(path, tag, err) < 0)
+	if (unmount_ours(m, host, tag, err) < 0)
 		return -1;
 	if (host->ino == 0)
 		return rollback_incomplete(host, err);
