@@ -225,6 +225,18 @@ void hcrun_state_clear(struct hcrun_state *st);
 const char *hcrun_status_name(enum hcrun_status status);
 void hcrun_timestamp(char *buf, size_t len);
 
+/*
+ * The view of the mount table that the channel calls of this command share
+ * (struct hc_mounts): on a kernel that cannot tell a mount's source, the
+ * table is read once for all of them, not once per channel. NULL when it
+ * cannot be made: each call then reads for itself. hcrun_mounts_forget()
+ * drops it; a process that waited (a monitor, for a container's whole life)
+ * calls it before its next channel call, as the view must not outlive the
+ * mount IDs it knows (before Linux 6.8 the kernel reuses them).
+ */
+struct hc_mounts *hcrun_mounts(void);
+void hcrun_mounts_forget(void);
+
 /* Start time of a process (a zombie too); -1 when it is gone. */
 int hcrun_proc_start_time(pid_t pid, uint64_t *start);
 /* Is pid alive (not a zombie) and still the process that started at start? */

@@ -172,7 +172,7 @@ int hcrun_delete_locked(struct hcrun_state *st, hc_error_t **err)
 		struct hcrun_channel *ch = &st->cfg.channels[i];
 		hc_cleanup_error hc_error_t *e = NULL;
 
-		if (hc_host_teardown(&ch->host, tag, &e) < 0) {
+		if (hc_host_teardown_with(hcrun_mounts(), &ch->host, tag, &e) < 0) {
 			hc_error_prefix(&e, "delete %s: host channel %s", name, ch->spec.host_path);
 			hcrun_report(&e);
 			failed = true;

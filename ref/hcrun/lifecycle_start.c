@@ -104,7 +104,8 @@ static int mount_channels(struct hcrun_state *st, hc_error_t **err)
 		int ret;
 
 		/* On a restart the tmpfs is still there and keeps its data. */
-		ret = hc_host_mount(&ch->host, ch->spec.size, tag, &reused, err);
+		ret = hc_host_mount_with(hcrun_mounts(), &ch->host, ch->spec.size, tag, &reused,
+					 err);
 		if (ret < 0)
 			return hc_error_prefix(err, "host channel %s", ch->spec.host_path);
 		hcrun_fault("start", "channel mounted");
@@ -239,6 +240,8 @@ static int record_exit(const char *name, pid_t pid, uint64_t start, int status, 
 	struct hcrun_state st;
 	int lock = -1, ret = 0;
 
+	/* What was learnt of the mounts before the container's life is stale. */
+	hcrun_mounts_forget();
 	if (hcrun_state_lock(name, &lock, err) < 0) {
 		/* Deleted meanwhile (delete -f): nothing left to record. */
 		if (err != NULL && *err != NULL && (*err)->errnum == ENOENT) {

@@ -473,6 +473,8 @@ static json_object *channel_to_json(const struct hcrun_channel *ch)
 	    add_str(host, "pending", ch->host.pending) < 0 ||
 	    add_u64(host, "pending_dev", ch->host.pending_dev) < 0 ||
 	    add_u64(host, "pending_ino", ch->host.pending_ino) < 0 ||
+	    add_u64(host, "mnt_id", ch->host.mnt_id) < 0 ||
+	    add_str(host, "mnt_tag", ch->host.mnt_tag) < 0 ||
 	    add_bool(obj, "mounted", ch->mounted) < 0)
 		goto fail;
 	return obj;
@@ -741,6 +743,12 @@ static void channel_from_json(struct reader *r, json_object *obj, struct hcrun_c
 		ch->host.pending_dev = get_u64(r, host, "pending_dev");
 		ch->host.pending_ino = get_u64(r, host, "pending_ino");
 	}
+	/* The tmpfs by its mount ID; absent from older states, whose channels
+	 * the library then looks up by what the kernel or the table says. */
+	if (json_object_object_get_ex(host, "mnt_id", NULL)) {
+		ch->host.mnt_id = get_u64(r, host, "mnt_id");
+		get_str(r, host, "mnt_tag", ch->host.mnt_tag, sizeof(ch->host.mnt_tag));
+	}
 	ch->mounted = get_bool(r, obj, "mounted");
 }
 
@@ -938,4 +946,23 @@ fail:
 	(void)closedir(dir);
 	hcrun_names_free(list, n);
 	return -1;
+}
+
+/* ------------------------------------------------------------ mounts */
+
+static struct hc_mounts *mounts;
+
+struct hc_mounts *hcrun_mounts(void)
+{
+	hc_cleanup_error hc_error_t *err = NULL;
+
+	if (mounts == NULL && hc_mounts_new(&mounts, &err) < 0)
+		return NULL; /* each call then reads for itself: slower, as safe */
+	return mounts;
+}
+
+void hcrun_mounts_forget(void)
+{
+	hc_mounts_free(mounts);
+	mounts = NULL;
 }

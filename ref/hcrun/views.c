@@ -113,7 +113,8 @@ static json_object *channel_json(const struct hcrun_state *st, const struct hcru
 	if (hc_spec_format(&ch->spec, spec, sizeof(spec)) < 0)
 		spec[0] = '\0';
 	/* Never prepared (a create that died): nothing can be mounted. */
-	if (ch->host.real_path[0] != '\0' && hc_host_is_mounted(&ch->host, tag, &mounted, err) < 0)
+	if (ch->host.real_path[0] != '\0' &&
+	    hc_host_is_mounted_with(hcrun_mounts(), &ch->host, tag, &mounted, err) < 0)
 		goto fail;
 	if (!put(obj, "host_path", json_object_new_string(ch->spec.host_path)) ||
 	    !put(obj, "real_path", json_object_new_string(ch->host.real_path)) ||
