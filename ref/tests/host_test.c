@@ -30,7 +30,17 @@
  *  - the fallbacks (libmount mount(2), mount(2) bind, and the userspace walk
  *    of resolve.c for openat2) give the same results on a kernel without the
  *    new mount API and without openat2, which a seccomp filter simulates; the
- *    rootfs symlink cases run both with openat2 and with the walk.
+ *    rootfs symlink cases run both with openat2 and with the walk;
+ *  - every host test runs three times, once per way the library can learn
+ *    what is mounted at a path (variants of the host fixture): as the kernel
+ *    offers it (statx mount IDs, statmount, listmount), without statmount and
+ *    listmount (Linux 6.1, or a seccomp filter that does not know them), and
+ *    from the mount table alone (no mount ID in statx either: before 5.8).
+ *    The safety cases (another source on top, a mount below, a swapped
+ *    leaf) hold in each. A view shared by a task's calls (struct hc_mounts)
+ *    reads the table never where the kernel names a mount's source or the
+ *    record knows its mount ID, at most once where the kernel gives only
+ *    mount IDs, and reads it again when the mount at a path changed since.
  *
  * Under valgrind 3.19, which knows neither fsopen nor openat2, mount takes the
  * libmount fallback and attach resolves with the walk, so every test runs.
@@ -89,6 +99,15 @@
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
+#ifndef SYS_statmount
+#define SYS_statmount 457
+#endif
+#ifndef SYS_listmount
+#define SYS_listmount 458
+#endif
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x00004000U
+#endif
 
 /* ---------------------------------------------------------------- scratch */
 
@@ -116,6 +135,7 @@ struct scratch {
 	} made[MAX_MADE];
 	int nhosts;
 	struct hc_host hosts[MAX_HOSTS];
+	struct hc_mounts *view; /* a test's shared view, freed by the teardown */
 	hc_error_t *err;
 };
 
@@ -296,6 +316,8 @@ static int scratch_teardown(struct scratch *s, char *why, size_t len)
 	int i, pass;
 
 	hc_error_free(&s->err);
+	hc_mounts_free(s->view);
+	s->view = NULL;
 	if (!s->ready)
 		return 0;
 	unmount_scratch(s);
@@ -573,6 +595,61 @@ static int block_openat2(void)
 	return block_syscalls(nrs, 1);
 }
 
+/* ------------------------------------------------------ how lookups learn */
+
+enum lookup {
+	LOOKUP_KERNEL,	     /* whatever this kernel has */
+	LOOKUP_NO_STATMOUNT, /* no statmount, no listmount */
+	LOOKUP_TABLE,	     /* not even a mount ID from statx */
+};
+
+static int block_lookups(enum lookup lookup)
+{
+	static const int no_statmount[] = {SYS_statmount, SYS_listmount};
+	static const int table[] = {SYS_statmount, SYS_listmount, SYS_statx};
+
+	switch (lookup) {
+	case LOOKUP_NO_STATMOUNT:
+		return block_syscalls(no_statmount, 2);
+	case LOOKUP_TABLE:
+		return block_syscalls(table, 3);
+	default:
+		return 0;
+	}
+}
+
+/* Does statx give a mount ID (mask: STATX_MNT_ID, or with STATX_MNT_ID_UNIQUE the other)? */
+static bool statx_gives(unsigned int mask)
+{
+	struct statx sx;
+
+	return statx(AT_FDCWD, "/", 0, mask, &sx) == 0 && (sx.stx_mask & mask) != 0;
+}
+
+/* Does statmount() name a mount's source (STATMOUNT_SB_SOURCE, Linux 6.13)? */
+static bool statmount_names_sources(void)
+{
+	struct {
+		uint32_t size, spare;
+		uint64_t mnt_id, param;
+	} req = {.size = 24, .param = 0x200 /* STATMOUNT_SB_SOURCE */};
+	static union {
+		uint64_t align;
+		unsigned char bytes[512 + 2 * PATH_MAX];
+	} buf;
+	struct statx sx;
+	uint64_t mask;
+
+	if (statx(AT_FDCWD, "/", 0, STATX_MNT_ID_UNIQUE, &sx) < 0 ||
+	    (sx.stx_mask & STATX_MNT_ID_UNIQUE) == 0)
+		return false;
+	req.mnt_id = sx.stx_mnt_id;
+	if (syscall(SYS_statmount, &req, &buf, sizeof(buf), 0) < 0)
+		return false;
+	memcpy(&mask, buf.bytes + 8, sizeof(mask)); /* struct statmount's mask */
+	return (mask & 0x200) != 0;
+}
+
 /*
  * The 6.1 harness still runs the test body after a SKIP in setup; failing
  * the setup too stops it there, and the child still reports SKIP.
@@ -586,6 +663,26 @@ FIXTURE(host)
 	struct scratch s;
 };
 
+FIXTURE_VARIANT(host)
+{
+	enum lookup lookup;
+};
+
+/* statx's mount IDs, statmount and listmount, as far as this kernel has them. */
+FIXTURE_VARIANT_ADD(host, kernel){
+	.lookup = LOOKUP_KERNEL,
+};
+
+/* As on Linux 6.1, or under a seccomp filter that does not know them. */
+FIXTURE_VARIANT_ADD(host, no_statmount){
+	.lookup = LOOKUP_NO_STATMOUNT,
+};
+
+/* As before Linux 5.8: the mount table is all there is. */
+FIXTURE_VARIANT_ADD(host, table_only){
+	.lookup = LOOKUP_TABLE,
+};
+
 FIXTURE_SETUP(host)
 {
 	char why[PATH_MAX + 64];
@@ -594,6 +691,8 @@ FIXTURE_SETUP(host)
 	if (rc == 1)
 		SETUP_SKIP("needs root: mount namespaces and tmpfs mounts");
 	ASSERT_EQ(0, rc) TH_LOG("%s", why);
+	/* After the setup: its own calls need nothing from these. */
+	ASSERT_EQ(0, block_lookups(variant->lookup)) TH_LOG("seccomp: %s", strerror(errno));
 }
 
 FIXTURE_TEARDOWN(host)
@@ -1279,6 +1378,152 @@ TEST_F(host, teardown_keeps_the_record_while_a_mount_hides_what_prepare_made)
 	hc_error_free(&s->err);
 	EXPECT_EQ(0, hc_host_teardown(host, TAG, &s->err)) TH_LOG("%s", msg(s->err));
 	EXPECT_EQ(0, count_entries(s->dir));
+}
+
+/* ------------------------------------------------------- one view, a task */
+
+/*
+ * Reads of the mount table a view may make for a task on this variant: none
+ * where the kernel names a mount (by_id: the records know their mount IDs;
+ * else statmount names sources), at most one where statx gives only mount
+ * IDs to check a read against, and at least one (the fallback did read)
+ * where statx gives none.
+ */
+static void check_reads(struct __test_metadata *_metadata, unsigned int reads, bool by_id)
+{
+	/* Braces: EXPECT_* ends in an if of its own. */
+	if (statx_gives(STATX_MNT_ID_UNIQUE) && (by_id || statmount_names_sources())) {
+		EXPECT_EQ(0, reads);
+	} else if (statx_gives(STATX_MNT_ID)) {
+		EXPECT_EQ(1, reads);
+	} else {
+		EXPECT_LE(1, reads);
+	}
+}
+
+TEST_F(host, one_view_serves_every_channel_of_a_task)
+{
+	struct scratch *s = &self->s;
+	struct hc_host *hosts[3];
+	bool reused, mounted;
+	int i;
+
+	ASSERT_EQ(0, hc_mounts_new(&s->view, &s->err)) TH_LOG("%s", msg(s->err));
+	for (i = 0; i < 3; i++) {
+		hosts[i] = new_host(s);
+		ASSERT_EQ(0, hc_host_prepare(P("%s/chan%d", s->dir, i), hosts[i], &s->err))
+		TH_LOG("%s", msg(s->err));
+		reused = true;
+		ASSERT_EQ(0, hc_host_mount_with(s->view, hosts[i], 1 << 20, TAG, &reused, &s->err))
+		TH_LOG("%s", msg(s->err));
+		EXPECT_FALSE(reused);
+		EXPECT_EQ(1, count_mounts(hosts[i]->real_path));
+	}
+	/* The tmpfs is named in the record where the kernel gives unique IDs. */
+	if (statx_gives(STATX_MNT_ID_UNIQUE)) {
+		EXPECT_NE(0, hosts[0]->mnt_id);
+		EXPECT_STREQ(TAG, hosts[0]->mnt_tag);
+	} else {
+		EXPECT_EQ(0, hosts[0]->mnt_id);
+	}
+	for (i = 0; i < 3; i++) {
+		mounted = false;
+		ASSERT_EQ(0, hc_host_is_mounted_with(s->view, hosts[i], TAG, &mounted, &s->err))
+		TH_LOG("%s", msg(s->err));
+		EXPECT_TRUE(mounted);
+		/* Another tag is not this record's: without statmount, the table's
+		 * to tell, so it goes through a view of its own. */
+		ASSERT_EQ(0, hc_host_is_mounted(hosts[i], "hostchannel-other", &mounted, &s->err))
+		TH_LOG("%s", msg(s->err));
+		EXPECT_FALSE(mounted);
+	}
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, hc_host_teardown_with(s->view, hosts[i], TAG, &s->err))
+		TH_LOG("%s", msg(s->err));
+		EXPECT_EQ(0, count_mounts(hosts[i]->real_path));
+	}
+	EXPECT_EQ(0, count_entries(s->dir));
+	check_reads(_metadata, hc_mounts_reads(s->view), true);
+}
+
+/* A state written before records had mnt_id: what the kernel or the table says. */
+static void forget_mount_id(struct hc_host *host)
+{
+	host->mnt_id = 0;
+	host->mnt_tag[0] = '\0';
+}
+
+TEST_F(host, records_without_a_mount_id_read_the_table_once_at_most)
+{
+	struct scratch *s = &self->s;
+	struct hc_host *hosts[3];
+	bool mounted;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, make_channel(s, P("chan%d", i), 1 << 20, &hosts[i]))
+		TH_LOG("%s", msg(s->err));
+		forget_mount_id(hosts[i]);
+	}
+	ASSERT_EQ(0, hc_mounts_new(&s->view, &s->err)) TH_LOG("%s", msg(s->err));
+	for (i = 0; i < 3; i++) {
+		mounted = false;
+		ASSERT_EQ(0, hc_host_is_mounted_with(s->view, hosts[i], TAG, &mounted, &s->err))
+		TH_LOG("%s", msg(s->err));
+		EXPECT_TRUE(mounted);
+	}
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, hc_host_teardown_with(s->view, hosts[i], TAG, &s->err))
+		TH_LOG("%s", msg(s->err));
+		EXPECT_EQ(0, count_mounts(hosts[i]->real_path));
+	}
+	EXPECT_EQ(0, count_entries(s->dir));
+	check_reads(_metadata, hc_mounts_reads(s->view), false);
+}
+
+/*
+ * A view that read the table is not believed once the mount at a path
+ * changed: a tmpfs of someone else's stacked on the channel after the read
+ * is seen, and teardown leaves both; the channel's own tmpfs, covered,
+ * still counts as mounted.
+ */
+TEST_F(host, a_view_is_checked_against_the_kernel_before_it_is_believed)
+{
+	struct scratch *s = &self->s;
+	unsigned int before;
+	struct hc_host *host;
+	struct mnt_info mi;
+	bool mounted;
+
+	ASSERT_EQ(0, make_channel(s, "chan", 1 << 20, &host)) TH_LOG("%s", msg(s->err));
+	forget_mount_id(host);
+	ASSERT_EQ(0, hc_mounts_new(&s->view, &s->err)) TH_LOG("%s", msg(s->err));
+	mounted = false;
+	ASSERT_EQ(0, hc_host_is_mounted_with(s->view, host, TAG, &mounted, &s->err))
+	TH_LOG("%s", msg(s->err));
+	EXPECT_TRUE(mounted);
+	before = hc_mounts_reads(s->view);
+
+	ASSERT_EQ(0, mount("someone-else", host->real_path, "tmpfs", 0, "size=64k"));
+	mounted = false;
+	ASSERT_EQ(0, hc_host_is_mounted_with(s->view, host, TAG, &mounted, &s->err))
+	TH_LOG("%s", msg(s->err));
+	EXPECT_TRUE(mounted);
+	/* Where the table is the one to say, it said it again. */
+	if (before > 0) {
+		EXPECT_LT(before, hc_mounts_reads(s->view));
+	}
+	ASSERT_EQ(-1, hc_host_teardown_with(s->view, host, TAG, &s->err));
+	EXPECT_EQ(EBUSY, s->err->errnum) TH_LOG("%s", msg(s->err));
+	EXPECT_NE(NULL, strstr(msg(s->err), "someone-else")) TH_LOG("%s", msg(s->err));
+	EXPECT_EQ(2, count_mounts(host->real_path));
+	ASSERT_TRUE(find_mount(host->real_path, &mi));
+	EXPECT_STREQ("someone-else", mi.source);
+
+	ASSERT_EQ(0, umount2(host->real_path, UMOUNT_NOFOLLOW));
+	hc_error_free(&s->err);
+	EXPECT_EQ(0, hc_host_teardown_with(s->view, host, TAG, &s->err)) TH_LOG("%s", msg(s->err));
+	EXPECT_EQ(0, count_mounts(host->real_path));
 }
 
 /* ----------------------------------------------------------------- attach */
