@@ -22,14 +22,28 @@
  *    create, read-only or not as asked, and the propagation shows in the
  *    container's mountinfo: shared gives a shared: peer group, unbindable
  *    the unbindable tag, private none of them, slave no shared: group.
+ *  - mode_default (rw, ro, an empty and an omitted mode: no propagation
+ *    word): the bind is rprivate (contract section 3.4). Its mountinfo
+ *    entry has no tag at all, read by cat in the container and by the host
+ *    in /proc/PID/mountinfo (PID the container's init, from the driver).
+ *    And it behaves so: a tmpfs mounted below the channel in the
+ *    container's namespace (a child of the test that setns()es into it)
+ *    does not show on the host, neither in its mountinfo nor as a new
+ *    device under the host path; a tmpfs the host mounts below the host
+ *    path after start does not show in the container, neither in
+ *    /proc/PID/mountinfo nor in the container's own nor as a new device
+ *    under /proc/PID/root.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -93,17 +107,6 @@ static void host_write_container_read(struct __test_metadata *_metadata, struct 
 	       (unsigned long long)DATA_BYTES);
 	EXPECT_EQ(want_sum, sum)
 	TH_LOG("the container reads sum %016" PRIx64 ", the host wrote %016" PRIx64, sum, want_sum);
-}
-
-/* The container's /proc/self/mountinfo, read with cat, parsed by libmount. */
-static int container_mount(struct hch_box *b, struct hch_run *r, const char *target,
-			   struct hct_mount *m)
-{
-	int ret = hch_exec(r, b->name, -1, "cat", "/proc/self/mountinfo", NULL);
-
-	if (ret != 0)
-		return ret > 0 ? -EIO : ret;
-	return hct_mount_lookup_text(r->o.out, target, m);
 }
 
 /* ------------------------------------------------------------------ rw */
@@ -322,7 +325,7 @@ TEST_F(mode_ro, container_mount_ro_nosuid_nodev_noexec)
 
 	if (_metadata->skip)
 		return;
-	ret = container_mount(b, r, HCH_CTR, &m);
+	ret = hch_ctr_mount(r, b->name, HCH_CTR, &m);
 	ASSERT_EQ(0, ret)
 	TH_LOG("%s in the container's mountinfo: %s; stderr: %s", HCH_CTR, strerror(-ret),
 	       r->o.err);
@@ -356,7 +359,7 @@ TEST_F(mode_ro, remount_rw_in_container_eperm_stays_ro)
 	ASSERT_EQ(0, ret) TH_LOG("hc-probe stat: %d; %s %s", ret, r->o.out, r->o.err);
 	EXPECT_EQ(1, cs.ro)
 	TH_LOG("after remount-rw the container's mount is writable: %s", r->o.out);
-	ret = container_mount(b, r, HCH_CTR, &m);
+	ret = hch_ctr_mount(r, b->name, HCH_CTR, &m);
 	ASSERT_EQ(0, ret) TH_LOG("%s in the container's mountinfo: %s", HCH_CTR, strerror(-ret));
 	EXPECT_TRUE(hct_opt_has(m.vfs_options, "ro", NULL))
 	TH_LOG("after remount-rw the container's mountinfo says \"%s\"", m.vfs_options);
@@ -431,7 +434,7 @@ TEST_F(mode_prop, container_mount_as_asked)
 	TH_LOG("mode %s: ro=%" PRIu64 " in the container, want %d", variant->mode, cs.ro,
 	       variant->ro);
 
-	ret = container_mount(b, r, HCH_CTR, &m);
+	ret = hch_ctr_mount(r, b->name, HCH_CTR, &m);
 	ASSERT_EQ(0, ret) TH_LOG("%s in the container's mountinfo: %s", HCH_CTR, strerror(-ret));
 	EXPECT_TRUE(hct_opt_has(m.vfs_options, variant->ro ? "ro" : "rw", NULL))
 	TH_LOG("mode %s: the container's mount options are \"%s\"", variant->mode, m.vfs_options);
@@ -456,6 +459,277 @@ TEST_F(mode_prop, container_mount_as_asked)
 		       opt);
 		break;
 	}
+}
+
+/* ------------------------------------------- the default propagation */
+
+/*
+ * Where the tests mount below the channel, and the sources they mount
+ * with: a mount found later by its source is one of the test's own.
+ */
+#define SUB	 "sub"
+#define SRC_CTR	 "hct-ctr-sub"
+#define SRC_HOST "hct-host-sub"
+
+FIXTURE(mode_default)
+{
+	struct hch_box b;
+	struct hch_run r;
+	struct hct_child_report *report;
+	pid_t pid;		 /* the container's init, from the driver */
+	char sub[PATH_MAX + 32]; /* b.host/SUB, a directory of the channel */
+	bool ctr_mounted;	 /* a tmpfs at HCH_CTR/SUB in the container's namespace */
+	bool host_mounted;	 /* a tmpfs at sub on the host */
+};
+
+FIXTURE_VARIANT(mode_default)
+{
+	const char *tail; /* after the host path */
+	bool defaults;	  /* a form only the documented contract accepts (section 2.1) */
+};
+
+/* No propagation word, in every spelling of the mode field: rprivate. */
+FIXTURE_VARIANT_ADD(mode_default, rw){.tail = ":" HCH_CTR ":rw:1M"};
+FIXTURE_VARIANT_ADD(mode_default, ro){.tail = ":" HCH_CTR ":ro:1M"};
+FIXTURE_VARIANT_ADD(mode_default, empty){.tail = ":" HCH_CTR "::1M", .defaults = true};
+FIXTURE_VARIANT_ADD(mode_default, omitted){.tail = ":" HCH_CTR, .defaults = true};
+
+struct in_ctr_ns {
+	pid_t pid;
+	const char *path; /* as the container sees it */
+	bool mount;	  /* mount a tmpfs of source SRC_CTR there, else detach it */
+};
+
+/*
+ * In a child: enter the container's mount namespace and mount at (or
+ * unmount) a path there. The container itself has no CAP_SYS_ADMIN; this is
+ * what a privileged process of it, or one that enters it, can do.
+ */
+static int in_ctr_ns(void *arg, struct hct_child_report *rep)
+{
+	struct in_ctr_ns *a = arg;
+	char ns[64], root[64];
+	int nsfd, rootfd;
+
+	snprintf(ns, sizeof(ns), "/proc/%d/ns/mnt", (int)a->pid);
+	snprintf(root, sizeof(root), "/proc/%d/root", (int)a->pid);
+	rep->stage = 1;
+	nsfd = open(ns, O_RDONLY | O_CLOEXEC);
+	rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (nsfd < 0 || rootfd < 0)
+		goto fail;
+	rep->stage = 2;
+	if (setns(nsfd, CLONE_NEWNS) < 0)
+		goto fail;
+	/* The container's root, which need not be the namespace's. */
+	rep->stage = 3;
+	if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0)
+		goto fail;
+	rep->stage = 4;
+	if (a->mount ? mount(SRC_CTR, a->path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k")
+		     : umount2(a->path, MNT_DETACH))
+		goto fail;
+	return 0;
+fail:
+	rep->err = errno;
+	return 1;
+}
+
+/* Run in_ctr_ns in a child; 0, or -errno with the stage it failed at. */
+static int ctr_ns_mount(FIXTURE_DATA(mode_default) * self, const char *path, bool mount_it)
+{
+	struct in_ctr_ns a = {.pid = self->pid, .path = path, .mount = mount_it};
+	int status, ret;
+	pid_t pid;
+
+	memset(self->report, 0, sizeof(*self->report));
+	pid = hct_spawn(NULL, NULL, in_ctr_ns, &a, self->report);
+	if (pid < 0)
+		return pid;
+	ret = hct_wait(pid, &status, 10000);
+	if (ret < 0)
+		return ret;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return self->report->err ? -self->report->err : -ECHILD;
+	return 0;
+}
+
+/* The device of path, or 0 when it cannot be stat'ed. */
+static dev_t dev_of(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? st.st_dev : 0;
+}
+
+FIXTURE_SETUP(mode_default)
+{
+	char why[512], defaults[64] = "";
+	int ret;
+
+	HCT_ALWAYS_TEARDOWN();
+	self->report = hct_report_new();
+	ASSERT_NE(NULL, self->report);
+	ret = hch_box_init(&self->b, "mode-default", why, sizeof(why));
+	if (ret == HCT_SKIP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	ret = hch_create(&self->r, &self->b, NULL, variant->tail);
+	if (ret != 0 && variant->defaults)
+		hct_engine_info("defaults", defaults, sizeof(defaults));
+	ASSERT_EQ(0, ret)
+	TH_LOG("create --host-channel \"%s\": status %d%s%s%s; stderr: %s", self->b.spec, ret,
+	       variant->defaults ? " (contract section 2.1 accepts an empty or omitted mode as "
+				   "rw; the driver says defaults="
+				 : "",
+	       variant->defaults ? (defaults[0] ? defaults : "(none)") : "",
+	       variant->defaults ? ")" : "", self->r.o.err);
+	ret = hch_run(&self->r, "start", self->b.name, NULL);
+	ASSERT_EQ(0, ret)
+	TH_LOG("start (--host-channel \"%s\"): status %d; stderr: %s", self->b.spec, ret,
+	       self->r.o.err);
+	self->pid = hct_engine_pid(self->b.name);
+	ASSERT_LT(0, self->pid) TH_LOG("the driver's pid %s: %d", self->b.name, (int)self->pid);
+	snprintf(self->sub, sizeof(self->sub), "%s/" SUB, self->b.host);
+	/* Made by the host: its mount is rw whatever the container's mode. */
+	ASSERT_EQ(0, mkdir(self->sub, 0755)) TH_LOG("mkdir %s: %s", self->sub, strerror(errno));
+}
+
+FIXTURE_TEARDOWN(mode_default)
+{
+	struct hct_mount m;
+
+	HCT_TEARDOWN_BEGIN();
+	if (self->ctr_mounted)
+		EXPECT_EQ(0, ctr_ns_mount(self, HCH_CTR "/" SUB, false));
+	if (self->host_mounted)
+		EXPECT_EQ(0, umount2(self->sub, MNT_DETACH));
+	/* A mount that propagated to the host is still the test's own: take it down. */
+	for (int i = 0; i < 4 && self->sub[0] != '\0' && hct_mount_lookup(self->sub, &m) == 0 &&
+			strcmp(m.fstype, "tmpfs") == 0 &&
+			(strcmp(m.source, SRC_CTR) == 0 || strcmp(m.source, SRC_HOST) == 0);
+	     i++)
+		umount2(self->sub, MNT_DETACH);
+	teardown_box(_metadata, &self->b);
+	if (self->report != NULL)
+		hct_report_free(self->report);
+}
+
+TEST_F(mode_default, container_bind_has_no_propagation_tag)
+{
+	char file[64];
+	struct hct_mount m;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	/* As the container reads it... */
+	ret = hch_ctr_mount(&self->r, self->b.name, HCH_CTR, &m);
+	ASSERT_EQ(0, ret)
+	TH_LOG("%s in the container's mountinfo: %s; %s", HCH_CTR, strerror(-ret),
+	       hch_log(&self->r));
+	EXPECT_STREQ("tmpfs", m.fstype);
+	EXPECT_STREQ("", m.optional_fields)
+	TH_LOG("--host-channel \"%s\": the container's mountinfo tags the channel \"%s\", want no "
+	       "shared:, master: or unbindable tag (contract section 3.4: rprivate by default)",
+	       self->b.spec, m.optional_fields);
+
+	/* ...and as the host reads the container's namespace. */
+	snprintf(file, sizeof(file), "/proc/%d/mountinfo", (int)self->pid);
+	ret = hch_pid_mount(self->pid, HCH_CTR, &m);
+	ASSERT_EQ(0, ret) TH_LOG("%s in %s: %s", HCH_CTR, file, strerror(-ret));
+	EXPECT_STREQ("tmpfs", m.fstype);
+	EXPECT_STREQ("", m.optional_fields)
+	TH_LOG("--host-channel \"%s\": %s tags the channel \"%s\", want no tag (contract section "
+	       "3.4: rprivate by default)",
+	       self->b.spec, file, m.optional_fields);
+}
+
+TEST_F(mode_default, container_mount_stays_in_container)
+{
+	const char *ctr_sub = HCH_CTR "/" SUB;
+	char file[64];
+	struct hct_mount m;
+	dev_t chan_dev;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	chan_dev = dev_of(self->b.host);
+	ASSERT_NE(0, chan_dev) TH_LOG("stat %s: %s", self->b.host, strerror(errno));
+	ret = ctr_ns_mount(self, ctr_sub, true);
+	ASSERT_EQ(0, ret)
+	TH_LOG("mount -t tmpfs at %s in the container's namespace: %s (stage %d)", ctr_sub,
+	       strerror(-ret), self->report->stage);
+	self->ctr_mounted = true;
+	snprintf(file, sizeof(file), "/proc/%d/mountinfo", (int)self->pid);
+	ret = hch_pid_mount(self->pid, ctr_sub, &m);
+	ASSERT_EQ(0, ret) TH_LOG("the mount just made is not in %s: %s", file, strerror(-ret));
+
+	/* The host's mountinfo... */
+	ret = hct_mount_lookup(self->sub, &m);
+	EXPECT_EQ(-ENOENT, ret)
+	TH_LOG("--host-channel \"%s\": a tmpfs mounted at %s in the container shows on the host "
+	       "at %s (source %s, fields \"%s\"): the bind propagates (contract section 3.4: "
+	       "rprivate by default)",
+	       self->b.spec, ctr_sub, self->sub, ret == 0 ? m.source : "-",
+	       ret == 0 ? m.optional_fields : "-");
+	/* ...and the host's own lookup: still the channel's directory. */
+	EXPECT_EQ(chan_dev, dev_of(self->sub))
+	TH_LOG("--host-channel \"%s\": %s on the host is on device %#jx, the channel is %#jx: the "
+	       "container's mount reached the host (contract section 3.4)",
+	       self->b.spec, self->sub, (uintmax_t)dev_of(self->sub), (uintmax_t)chan_dev);
+
+	ret = ctr_ns_mount(self, ctr_sub, false);
+	EXPECT_EQ(0, ret) TH_LOG("umount %s in the container: %s", ctr_sub, strerror(-ret));
+	if (ret == 0)
+		self->ctr_mounted = false;
+}
+
+TEST_F(mode_default, host_mount_stays_on_host)
+{
+	const char *ctr_sub = HCH_CTR "/" SUB;
+	char file[64], in_root[128];
+	struct hct_mount m;
+	dev_t chan_dev, sub_dev;
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	snprintf(in_root, sizeof(in_root), "/proc/%d/root%s", (int)self->pid, ctr_sub);
+	chan_dev = dev_of(self->b.host);
+	ASSERT_NE(0, chan_dev) TH_LOG("stat %s: %s", self->b.host, strerror(errno));
+	ASSERT_EQ(0,
+		  mount(SRC_HOST, self->sub, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k"))
+	TH_LOG("mount -t tmpfs at %s on the host: %s", self->sub, strerror(errno));
+	self->host_mounted = true;
+	sub_dev = dev_of(self->sub);
+	ASSERT_NE(chan_dev, sub_dev) TH_LOG("the tmpfs at %s has the channel's device", self->sub);
+
+	/* The container's namespace, read by the host... */
+	snprintf(file, sizeof(file), "/proc/%d/mountinfo", (int)self->pid);
+	ret = hch_pid_mount(self->pid, ctr_sub, &m);
+	EXPECT_EQ(-ENOENT, ret)
+	TH_LOG("--host-channel \"%s\": a tmpfs the host mounted at %s after start shows in %s at "
+	       "%s (source %s, fields \"%s\"): the bind receives (contract section 3.4: rprivate "
+	       "by default)",
+	       self->b.spec, self->sub, file, ctr_sub, ret == 0 ? m.source : "-",
+	       ret == 0 ? m.optional_fields : "-");
+	/* ...by the container itself... */
+	ret = hch_ctr_mount(&self->r, self->b.name, ctr_sub, &m);
+	EXPECT_EQ(-ENOENT, ret)
+	TH_LOG("--host-channel \"%s\": the container's own mountinfo has %s: %s (source %s)",
+	       self->b.spec, ctr_sub, ret == 0 ? "mounted" : strerror(-ret),
+	       ret == 0 ? m.source : "-");
+	/* ...and by a lookup through its root: still the channel's directory. */
+	EXPECT_EQ(chan_dev, dev_of(in_root))
+	TH_LOG("--host-channel \"%s\": %s is on device %#jx, the channel is %#jx and the host's "
+	       "new tmpfs %#jx (contract section 3.4)",
+	       self->b.spec, in_root, (uintmax_t)dev_of(in_root), (uintmax_t)chan_dev,
+	       (uintmax_t)sub_dev);
+
+	EXPECT_EQ(0, umount2(self->sub, 0)) TH_LOG("umount %s: %s", self->sub, strerror(errno));
+	self->host_mounted = false;
 }
 
 HCT_HARNESS_MAIN

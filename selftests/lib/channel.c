@@ -944,3 +944,34 @@ int hch_unlink(const char *path)
 {
 	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
 }
+
+int hch_ctr_mount(struct hch_run *r, const char *name, const char *target, struct hct_mount *m)
+{
+	int ret = hch_exec(r, name, -1, "cat", "/proc/self/mountinfo", NULL);
+
+	if (ret != 0)
+		return ret > 0 ? -EIO : ret;
+	return hct_mount_lookup_text(r->o.out, target, m);
+}
+
+int hch_pid_mount(pid_t pid, const char *target, struct hct_mount *m)
+{
+	const size_t size = HCT_MiB;
+	char path[64], *text;
+	ssize_t n;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	text = malloc(size);
+	if (text == NULL)
+		return -ENOMEM;
+	n = hct_read_file(path, text, size);
+	if (n < 0)
+		ret = (int)n;
+	else if ((size_t)n == size - 1)
+		ret = -EFBIG;
+	else
+		ret = hct_mount_lookup_text(text, target, m);
+	free(text);
+	return ret;
+}

@@ -255,4 +255,19 @@ int hch_dir_entries(const char *dir, char *names, size_t len);
 int hch_rmdir(const char *path);
 int hch_unlink(const char *path);
 
+/* -------------------------------------------------- container mounts */
+
+/*
+ * The topmost mount at target in the container's own mountinfo, read by cat
+ * inside it (exec NAME -- cat /proc/self/mountinfo) and parsed by libmount:
+ * 0, -EIO when the exec failed (r says how), -ENOENT when nothing is there.
+ */
+int hch_ctr_mount(struct hch_run *r, const char *name, const char *target, struct hct_mount *m);
+/*
+ * The same in /proc/PID/mountinfo, read by the test itself: the mounts of
+ * PID's namespace, paths as PID's root sees them (PID: the driver's "pid").
+ * -EFBIG when the file is over 1 MiB.
+ */
+int hch_pid_mount(pid_t pid, const char *target, struct hct_mount *m);
+
 #endif /* HCT_CHANNEL_H */
