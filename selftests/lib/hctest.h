@@ -225,6 +225,18 @@ int hct_cg_enter(const struct hct_cg *cg, const char *rel);
 
 /* memory.stat "shmem": tmpfs pages charged here (v1: this cgroup only). */
 int hct_cg_shmem(const struct hct_cg *cg, const char *rel, uint64_t *bytes);
+/* The same for rel's whole subtree: v1 total_shmem, v2 shmem. */
+int hct_cg_shmem_tree(const struct hct_cg *cg, const char *rel, uint64_t *bytes);
+/*
+ * tmpfs pages charged in rel's subtree to cgroups that were removed: the
+ * subtree's figure less rel's own and its live children's. A removed memory
+ * cgroup stays dying while pages are charged to it (the kernel moves no page
+ * to the parent), so this is what keeps rel's removed descendants dying on
+ * account of tmpfs pages, a figure of rel's subtree alone, on v1 too where
+ * the count of dying cgroups is only system-wide. Per-CPU statistics are
+ * folded lazily: compare with a tolerance.
+ */
+int hct_cg_shmem_removed(const struct hct_cg *cg, const char *rel, uint64_t *bytes);
 /* memory.usage_in_bytes (v1) / memory.current (v2): hierarchical. */
 int hct_cg_usage(const struct hct_cg *cg, const char *rel, uint64_t *bytes);
 /* memory.limit_in_bytes (v1) / memory.max (v2). */

@@ -10,7 +10,10 @@
  *   OOM kills        memory.oom_control oom_kill memory.events oom_kill
  *   dying cgroups    /proc/cgroups num_cgroups   cgroup.stat nr_dying_descendants
  *                    less the live directories
+ *   subtree's tmpfs  memory.stat total_shmem     memory.stat shmem
+ *   pages
  */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -182,6 +185,62 @@ int hct_cg_shmem(const struct hct_cg *cg, const char *rel, uint64_t *bytes)
 	int ret = cg_file(cg, rel, "memory.stat", path);
 
 	return ret < 0 ? ret : hct_read_key_u64(path, "shmem", bytes);
+}
+
+int hct_cg_shmem_tree(const struct hct_cg *cg, const char *rel, uint64_t *bytes)
+{
+	char path[PATH_MAX];
+	int ret = cg_file(cg, rel, "memory.stat", path);
+
+	/* v2's memory.stat is hierarchical throughout; v1 says so with "total_". */
+	if (ret < 0)
+		return ret;
+	return hct_read_key_u64(path, cg->version == HCT_CG_V2 ? "shmem" : "total_shmem", bytes);
+}
+
+int hct_cg_shmem_removed(const struct hct_cg *cg, const char *rel, uint64_t *bytes)
+{
+	char path[PATH_MAX], child[PATH_MAX];
+	uint64_t tree = 0, own = 0, live = 0, v;
+	struct dirent *de;
+	DIR *d;
+	int ret = hct_cg_shmem_tree(cg, rel, &tree);
+
+	/* v2 has no figure of rel alone: a parent with memory enabled for
+	 * its children holds no process, so it wrote nothing itself. */
+	if (ret == 0 && cg->version == HCT_CG_V1)
+		ret = hct_cg_shmem(cg, rel, &own);
+	if (ret == 0)
+		ret = hct_cg_path(cg, rel, path);
+	if (ret < 0)
+		return ret;
+	d = opendir(path);
+	if (d == NULL)
+		return -errno;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (snprintf(child, sizeof(child), "%s/%s", rel, de->d_name) >=
+		    (int)sizeof(child)) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		/* A child removed since readdir has nothing left to count. */
+		ret = hct_cg_shmem_tree(cg, child, &v);
+		if (ret == -ENOENT) {
+			ret = 0;
+			continue;
+		}
+		if (ret < 0)
+			break;
+		live += v;
+	}
+	closedir(d);
+	if (ret < 0)
+		return ret;
+	*bytes = tree > own + live ? tree - own - live : 0;
+	return 0;
 }
 
 int hct_cg_usage(const struct hct_cg *cg, const char *rel, uint64_t *bytes)
