@@ -105,7 +105,7 @@ int hcrun_real_paths_conflict(const struct hcrun_channel *chans, size_t i, hc_er
 
 		if (strcmp(a, b) == 0 || hcrun_path_within(a, b) || hcrun_path_within(b, a))
 			return hc_error_set(
-				err, 0,
+				err, EINVAL,
 				"--host-channel: host paths \"%s\" and \"%s\" nest once "
 				"resolved (\"%s\", \"%s\"): one tmpfs would hide the other",
 				chans[j].spec.host_path, chans[i].spec.host_path, b, a);

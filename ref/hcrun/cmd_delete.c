@@ -30,19 +30,15 @@ int hcrun_cmd_delete(int argc, char *argv[], hc_error_t **err)
 	bool force = false, failed = false;
 	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:fh", longopts, NULL)) != -1) {
+	while ((c = hcrun_getopt(argc, argv, argv[0], "+:fh", longopts, delete_usage, err)) > 0) {
 		switch (c) {
 		case 'f':
 			force = true;
 			break;
-		case 'h':
-			fputs(delete_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error(argv[0], c, argv, err);
 		}
 	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (optind >= argc)
 		return hc_error_set(err, EINVAL,
 				    "%s: expected container names (see hcrun %s --help)", argv[0],

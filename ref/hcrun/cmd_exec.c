@@ -34,8 +34,7 @@ int hcrun_cmd_exec(int argc, char *argv[], hc_error_t **err)
 	const char *name;
 	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:itu:h", longopts, NULL)) != -1) {
+	while ((c = hcrun_getopt(argc, argv, "exec", "+:itu:h", longopts, exec_usage, err)) > 0) {
 		switch (c) {
 		case 'i':
 			opts.interactive = true;
@@ -48,13 +47,10 @@ int hcrun_cmd_exec(int argc, char *argv[], hc_error_t **err)
 				return -1;
 			opts.user_set = true;
 			break;
-		case 'h':
-			fputs(exec_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error("exec", c, argv, err);
 		}
 	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (optind >= argc)
 		return hc_error_set(err, EINVAL,
 				    "exec: expected a container name (see hcrun exec --help)");

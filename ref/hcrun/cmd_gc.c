@@ -29,16 +29,9 @@ int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err)
 	};
 	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(gc_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error("gc", c, argv, err);
-		}
-	}
+	c = hcrun_getopt(argc, argv, "gc", "+:h", longopts, gc_usage, err);
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (optind < argc)
 		return hc_error_set(err, EINVAL, "gc: unexpected argument \"%s\"", argv[optind]);
 	return hcrun_gc() ? 0 : HCRUN_EXIT_ERROR;

@@ -3,6 +3,7 @@
  * hcrun inspect: the container as JSON, for people and for the test suite
  * (views.c reads it, live where it can change behind the state's back).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 
@@ -29,19 +30,13 @@ int hcrun_cmd_inspect(int argc, char *argv[], hc_error_t **err)
 	json_object *obj;
 	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs(inspect_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error("inspect", c, argv, err);
-		}
-	}
+	c = hcrun_getopt(argc, argv, "inspect", "+:h", longopts, inspect_usage, err);
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (argc - optind != 1)
 		return hc_error_set(
-			err, 0, "inspect: expected one container name (see hcrun inspect --help)");
+			err, EINVAL,
+			"inspect: expected one container name (see hcrun inspect --help)");
 	if (hcrun_inspect(argv[optind], &obj, err) < 0)
 		return HCRUN_EXIT_ERROR;
 	puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |

@@ -53,8 +53,7 @@ int hcrun_cmd_list(int argc, char *argv[], hc_error_t **err)
 	size_t i, count;
 	int c, ret;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:aqh", longopts, NULL)) != -1) {
+	while ((c = hcrun_getopt(argc, argv, argv[0], "+:aqh", longopts, list_usage, err)) > 0) {
 		switch (c) {
 		case 'a':
 			all = true;
@@ -62,13 +61,10 @@ int hcrun_cmd_list(int argc, char *argv[], hc_error_t **err)
 		case 'q':
 			quiet = true;
 			break;
-		case 'h':
-			fputs(list_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error(argv[0], c, argv, err);
 		}
 	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (optind < argc)
 		return hc_error_set(err, EINVAL, "%s: unexpected argument \"%s\"", argv[0],
 				    argv[optind]);

@@ -31,19 +31,15 @@ int hcrun_cmd_start(int argc, char *argv[], hc_error_t **err)
 	struct hcrun_start_opts opts = {.detach = true};
 	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:ah", longopts, NULL)) != -1) {
+	while ((c = hcrun_getopt(argc, argv, "start", "+:ah", longopts, start_usage, err)) > 0) {
 		switch (c) {
 		case 'a':
 			opts.detach = false;
 			break;
-		case 'h':
-			fputs(start_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error("start", c, argv, err);
 		}
 	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (argc - optind != 1)
 		return hc_error_set(err, EINVAL,
 				    "start: expected one container name (see hcrun start --help)");

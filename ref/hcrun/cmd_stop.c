@@ -34,8 +34,7 @@ int hcrun_cmd_stop(int argc, char *argv[], hc_error_t **err)
 	char *end;
 	int c;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:t:h", longopts, NULL)) != -1) {
+	while ((c = hcrun_getopt(argc, argv, "stop", "+:t:h", longopts, stop_usage, err)) > 0) {
 		switch (c) {
 		case 't':
 			errno = 0;
@@ -46,13 +45,10 @@ int hcrun_cmd_stop(int argc, char *argv[], hc_error_t **err)
 						    "-t \"%s\": expected whole seconds, 0 to 86400",
 						    optarg);
 			break;
-		case 'h':
-			fputs(stop_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error("stop", c, argv, err);
 		}
 	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (optind >= argc)
 		return hc_error_set(err, EINVAL,
 				    "stop: expected container names (see hcrun stop --help)");

@@ -197,8 +197,7 @@ int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opt
 	/* Read once: every --host-channel is checked against the same bounds. */
 	if (hc_limits_from_system(&limits, err) < 0)
 		return -1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:m:u:itdh", longopts, NULL)) != -1) {
+	while ((c = hcrun_getopt(argc, argv, cmd, "+:m:u:itdh", longopts, create_usage, err)) > 0) {
 		switch (c) {
 		case OPT_NAME:
 			if (hcrun_name_check(optarg, err) < 0)
@@ -215,7 +214,7 @@ int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opt
 				return hc_error_prefix(err, "--memory");
 			if (o->cfg.memory < limits.page_size)
 				return hc_error_set(
-					err, 0,
+					err, EINVAL,
 					"--memory \"%s\": must be at least one page (%llu "
 					"bytes)",
 					optarg, (unsigned long long)limits.page_size);
@@ -265,16 +264,14 @@ int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opt
 		case 'd':
 			if (!run)
 				return hc_error_set(
-					err, 0, "create: -d is for run (create starts nothing)");
+					err, EINVAL,
+					"create: -d is for run (create starts nothing)");
 			o->detach = true;
 			break;
-		case 'h':
-			fputs(create_usage, stdout);
-			return 1;
-		default:
-			return hcrun_opt_error(cmd, c, argv, err);
 		}
 	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 1 : -1;
 	/* As docker: the drops win, except that "drop ALL" keeps what is added. */
 	o->cfg.caps = privileged ? hcrun_caps_all() : hcrun_caps_default();
 	if (drop == hcrun_caps_all())

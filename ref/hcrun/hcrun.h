@@ -148,6 +148,16 @@ void hcrun_report(hc_error_t **err);
 /* Turn getopt_long's '?' or ':' (optstring starts with "+:") into an error
  * that names the option; returns -1. */
 int hcrun_opt_error(const char *cmd, int c, char *const argv[], hc_error_t **err);
+/*
+ * getopt_long for a verb (optstring starts with "+:", 'h' is --help): the
+ * next option's character; HCRUN_OPT_END after the last option (optind is
+ * the first operand); HCRUN_OPT_HELP once usage is printed on stdout;
+ * HCRUN_OPT_BAD with *err naming the option (cmd words the message).
+ */
+enum { HCRUN_OPT_END = 0, HCRUN_OPT_HELP = -2, HCRUN_OPT_BAD = -1 };
+struct option;
+int hcrun_getopt(int argc, char *argv[], const char *cmd, const char *optstring,
+		 const struct option *longopts, const char *usage, hc_error_t **err);
 
 /* ------------------------------------------------------------ state.c */
 

@@ -43,3 +43,23 @@ int hcrun_opt_error(const char *cmd, int c, char *const argv[], hc_error_t **err
 			    global ? "" : cmd, global ? "" : ": ", word, global ? "" : " ",
 			    global ? "" : cmd);
 }
+
+int hcrun_getopt(int argc, char *argv[], const char *cmd, const char *optstring,
+		 const struct option *longopts, const char *usage, hc_error_t **err)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, optstring, longopts, NULL);
+	if (c == -1)
+		return HCRUN_OPT_END;
+	if (c == 'h') {
+		fputs(usage, stdout);
+		return HCRUN_OPT_HELP;
+	}
+	if (c == '?' || c == ':') {
+		hcrun_opt_error(cmd, c, argv, err);
+		return HCRUN_OPT_BAD;
+	}
+	return c;
+}

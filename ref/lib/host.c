@@ -92,7 +92,7 @@ static int check_tag(const char *tag, hc_error_t **err)
 		    (*p >= '0' && *p <= '9') || strchr("._-+@:", *p) != NULL)
 			continue;
 		return hc_error_set(
-			err, 0,
+			err, EINVAL,
 			"host channel tag \"%s\" has a '%c'; expected letters, digits and ._-+@:",
 			tag, *p);
 	}
