@@ -975,3 +975,103 @@ int hch_pid_mount(pid_t pid, const char *target, struct hct_mount *m)
 	free(text);
 	return ret;
 }
+
+/* ---------------------------------------------------- who holds a tmpfs */
+
+static void holders_add(char *report, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void holders_add(char *report, size_t len, const char *fmt, ...)
+{
+	size_t used = strlen(report);
+	va_list ap;
+
+	if (used + 1 >= len)
+		return;
+	if (used > 0)
+		used += snprintf(report + used, len - used, "; ");
+	va_start(ap, fmt);
+	if (used < len)
+		vsnprintf(report + used, len - used, fmt, ap);
+	va_end(ap);
+}
+
+/* Whether one of pid's open files is on dev. */
+static bool fd_on(const char *pid, dev_t dev, int *which)
+{
+	char path[300];
+	struct dirent *de;
+	struct stat st;
+	bool found = false;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	d = opendir(path);
+	if (d == NULL)
+		return false;
+	while (!found && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] != '.' && fstatat(dirfd(d), de->d_name, &st, 0) == 0 &&
+		    st.st_dev == dev) {
+			*which = atoi(de->d_name);
+			found = true;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+int hch_dev_holders(dev_t dev, char *report, size_t len)
+{
+	ino_t seen[64];
+	size_t nseen = 0;
+	struct dirent *de;
+	int count = 0;
+	DIR *proc;
+
+	if (len > 0)
+		report[0] = '\0';
+	proc = opendir("/proc");
+	if (proc == NULL)
+		return -errno;
+	while ((de = readdir(proc)) != NULL) {
+		char path[300], comm[32] = "?";
+		struct libmnt_table *tb;
+		struct stat ns;
+		bool mounted = false, known = false;
+		int fd = -1;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
+		if (hct_read_file(path, comm, sizeof(comm)) > 0)
+			comm[strcspn(comm, "\n")] = '\0';
+		/* A mount namespace is named once, by the first process in it. */
+		snprintf(path, sizeof(path), "/proc/%s/ns/mnt", de->d_name);
+		if (stat(path, &ns) == 0) {
+			for (size_t i = 0; i < nseen && !known; i++)
+				known = seen[i] == ns.st_ino;
+			if (!known && nseen < sizeof(seen) / sizeof(seen[0]))
+				seen[nseen++] = ns.st_ino;
+		}
+		if (!known) {
+			snprintf(path, sizeof(path), "/proc/%s/mountinfo", de->d_name);
+			tb = mnt_new_table_from_file(path);
+			if (tb != NULL) {
+				mounted = mnt_table_find_devno(tb, dev, MNT_ITER_FORWARD) != NULL;
+				mnt_unref_table(tb);
+			}
+		}
+		if (mounted) {
+			holders_add(report, len, "mounted in the mount namespace of pid %s (%s)",
+				    de->d_name, comm);
+			count++;
+		}
+		if (fd_on(de->d_name, dev, &fd)) {
+			holders_add(report, len, "open as fd %d of pid %s (%s)", fd, de->d_name,
+				    comm);
+			count++;
+		}
+	}
+	closedir(proc);
+	return count;
+}

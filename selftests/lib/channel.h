@@ -270,4 +270,15 @@ int hch_ctr_mount(struct hch_run *r, const char *name, const char *target, struc
  */
 int hch_pid_mount(pid_t pid, const char *target, struct hct_mount *m);
 
+/* ----------------------------------------------------- who holds a tmpfs */
+
+/*
+ * Who keeps the file system of device dev alive: each mount namespace that
+ * has a mount of it (named by its first process) and each process with a
+ * file of it open, as "mounted in the mount namespace of pid N (comm)" and
+ * "open as fd F of pid N (comm)", separated by "; ", into report. How many;
+ * for a failure message (it reads every process's mountinfo).
+ */
+int hch_dev_holders(dev_t dev, char *report, size_t len);
+
 #endif /* HCT_CHANNEL_H */
