@@ -15,8 +15,10 @@
  *    after that even one byte more is refused, on both sides.
  *  - size: one page is the smallest channel and holds exactly one page;
  *    half of MemTotal (from /proc/meminfo, at run time) is the largest:
- *    accepted and mounted with that size (statfs, never filled), while one
- *    byte more is refused at create; df inside the container (busybox
+ *    accepted and mounted with that size (statfs, never filled), and so
+ *    is the maximum followed by a long fraction of a byte (cut, where a
+ *    double would round it up past the maximum), while one byte more is
+ *    refused at create; df inside the container (busybox
  *    df -P -B1) and statfs on the host agree on the size and on the bytes
  *    used once a file is written.
  */
@@ -306,6 +308,45 @@ TEST_F(size, maximum_half_memtotal_mounted_with_that_size)
 	EXPECT_EQ(want, cs.size)
 	TH_LOG("size %" PRIu64 ": the container sees %" PRIu64 ", want %" PRIu64, max, cs.size,
 	       want);
+}
+
+/*
+ * Half of MemTotal and a fraction of a byte, in many digits: cut to the
+ * maximum itself, accepted. A double keeps some 16 significant digits:
+ * the twenty nines round up to a whole byte, one over the maximum.
+ */
+TEST_F(size, maximum_with_long_fraction_accepted_as_maximum)
+{
+	struct hch_box *b = &self->b;
+	struct hch_run *r = &self->r;
+	struct hch_stat cs;
+	uint64_t max, want, size, used;
+	char tail[96];
+	int ret;
+
+	if (_metadata->skip)
+		return;
+	ASSERT_EQ(0, hch_max_size(&max));
+	want = hct_round_up_pages(max);
+	snprintf(tail, sizeof(tail), ":" HCH_CTR ":rw:%" PRIu64 ".99999999999999999999", max);
+	ret = hch_create(r, b, NULL, tail);
+	ASSERT_EQ(0, ret)
+	TH_LOG("half of MemTotal (%" PRIu64 ") and a fraction: create --host-channel \"%s\": "
+	       "status %d, want 0 (contract sections 2.4 and 2.5: the fraction is cut, exactly "
+	       "half is accepted); stderr: %s",
+	       max, b->spec, ret, r->o.err);
+	ret = hch_run(r, "start", b->name, NULL);
+	ASSERT_EQ(0, ret) TH_LOG("start: status %d; stderr: %s", ret, r->o.err);
+	/* Checked, never filled, as above. */
+	ASSERT_EQ(0, hch_statfs(b->host, &size, &used));
+	EXPECT_EQ(want, size)
+	TH_LOG("--host-channel \"%s\": host statfs %" PRIu64 ", want %" PRIu64, b->spec, size,
+	       want);
+	ret = hch_probe_stat(r, b->name, -1, HCH_CTR, &cs);
+	ASSERT_EQ(0, ret) TH_LOG("hc-probe stat: %d; %s %s", ret, r->o.out, r->o.err);
+	EXPECT_EQ(want, cs.size)
+	TH_LOG("--host-channel \"%s\": the container sees %" PRIu64 ", want %" PRIu64, b->spec,
+	       cs.size, want);
 }
 
 TEST_F(size, one_byte_above_maximum_refused)

@@ -5,8 +5,10 @@
  * spec_reject: every malformed --host-channel is refused at create, one
  * named test per option (wrong field counts, relative, empty and root
  * paths, unknown or doubled mode words, signs, stray dots, unknown units,
- * zero, below a page, above half of MemTotal (computed from /proc/meminfo
- * at run time), overflow). For each:
+ * zero, below a page, long fractions one tiny step below a page in each
+ * unit and half a byte below it (exact arithmetic cuts them to 4095 bytes,
+ * where a double would round them up to a page), above half of MemTotal
+ * (computed from /proc/meminfo at run time), overflow). For each:
  *  - the driver's create exits non-zero, 125 as the contract says;
  *  - stderr names the field and quotes the offending value;
  *  - nothing is left on the host: the host path (a nonexistent path in a
@@ -20,7 +22,11 @@
  * fields take rw and 64 MiB; units (any case, 1024-based, B/K/KB/KI/KIB...)
  * and fractions (truncated to bytes) give the byte size statfs reports on
  * the host mount (f_blocks * f_bsize: the size rounded up to whole pages)
- * and hc-probe stat reports inside the container (size=, ro=); paths are
+ * and hc-probe stat reports inside the container (size=, ro=); long
+ * fractions one tiny step below a page multiple, in bytes and at the K, M
+ * and G boundaries, and three quarters of a byte past one, stay on the
+ * pages below (a double, or rounding, would take one page more), while long
+ * fractions exactly on a byte give exactly that byte's pages; paths are
  * cleaned lexically. The sizes stay small (at most 64 MiB): an empty tmpfs
  * costs nothing, but the suite must stay light.
  *
@@ -164,6 +170,30 @@ FIXTURE_VARIANT_ADD(spec_reject,
 /* 3.99 KiB is 4085 bytes: a fraction does not round up into a page. */
 FIXTURE_VARIANT_ADD(spec_reject, size_fraction_below_page){
 	.rest = ":/mnt/ch:rw:3.99K", .field = "size", .value = "3.99K"};
+/*
+ * Long fractions just below one page, each in another unit: the exact value
+ * is 4095.99...9 bytes, cut to 4095; a double rounds it to 4096 first.
+ */
+FIXTURE_VARIANT_ADD(spec_reject, size_long_fraction_below_page_bytes){
+	.rest = ":/mnt/ch:rw:4095.99999999999999999",
+	.field = "size",
+	.value = "4095.99999999999999999"};
+FIXTURE_VARIANT_ADD(spec_reject,
+		    size_long_fraction_below_page_k){.rest = ":/mnt/ch:rw:3.99999999999999999K",
+						     .field = "size",
+						     .value = "3.99999999999999999K"};
+FIXTURE_VARIANT_ADD(spec_reject,
+		    size_long_fraction_below_page_m){.rest = ":/mnt/ch:rw:0.00390624999999999999M",
+						     .field = "size",
+						     .value = "0.00390624999999999999M"};
+/* 2^-38 PiB is one page (0.00000000000363797880709171295166015625P); a hair below, 4095 bytes. */
+FIXTURE_VARIANT_ADD(spec_reject, size_long_fraction_below_page_p){
+	.rest = ":/mnt/ch:rw:0.0000000000036379788070917129516601562499P",
+	.field = "size",
+	.value = "0.0000000000036379788070917129516601562499P"};
+/* Half a byte below a page: cut, never rounded (to even or up) to 4096. */
+FIXTURE_VARIANT_ADD(spec_reject, size_half_byte_below_page){
+	.rest = ":/mnt/ch:rw:4095.5", .field = "size", .value = "4095.5"};
 FIXTURE_VARIANT_ADD(spec_reject, size_above_half_memtotal){.field = "size", .above_max = true};
 FIXTURE_VARIANT_ADD(spec_reject, size_1p_above_half_memtotal){
 	.rest = ":/mnt/ch:rw:1P", .field = "size", .value = "1P"};
@@ -320,6 +350,31 @@ FIXTURE_VARIANT_ADD(spec_accept, size_fraction_of_t){.rest = ":/mnt/ch:rw:0.0000
 						     .want = 16 * HCT_MiB};
 FIXTURE_VARIANT_ADD(spec_accept, size_fraction_of_p){
 	.rest = ":/mnt/ch:rw:0.00000000186264514923095703125PiB", .want = 2 * HCT_MiB};
+
+/*
+ * Long fractions just below a page multiple, in bytes and at the boundary
+ * of each unit: cut to the byte below (8192, 2 MiB, 32 MiB: whole pages),
+ * where a double lands on the next byte and takes one page more.
+ */
+FIXTURE_VARIANT_ADD(spec_accept, size_long_fraction_below_page_multiple){
+	.rest = ":/mnt/ch:rw:8192.99999999999999999", .want = 8192};
+/* 8 KiB + 1 byte is 8.0009765625K. */
+FIXTURE_VARIANT_ADD(spec_accept, size_long_fraction_below_k_boundary){
+	.rest = ":/mnt/ch:rw:8.00097656249999999999K", .want = 8192};
+/* 2 MiB + 1 byte is 2.00000095367431640625M. */
+FIXTURE_VARIANT_ADD(spec_accept, size_long_fraction_below_m_boundary){
+	.rest = ":/mnt/ch:rw:2.00000095367431640624M", .want = 2 * HCT_MiB};
+/* 32 MiB + 1 byte is 0.031250000931322574615478515625G. */
+FIXTURE_VARIANT_ADD(spec_accept, size_long_fraction_below_g_boundary){
+	.rest = ":/mnt/ch:rw:0.03125000093132257461547851562G", .want = 32 * HCT_MiB};
+/* Three quarters of a byte past three pages: 12288, never rounded up to a fourth page. */
+FIXTURE_VARIANT_ADD(spec_accept, size_fraction_not_rounded_up){.rest = ":/mnt/ch:rw:12288.75",
+							       .want = 12288};
+/* Exactly on a byte: 2^-38 PiB is one page, 8.0009765625K is 8193 bytes (three pages). */
+FIXTURE_VARIANT_ADD(spec_accept, size_long_fraction_exactly_one_page){
+	.rest = ":/mnt/ch:rw:0.000000000003637978807091712951660156250P", .want = 4096};
+FIXTURE_VARIANT_ADD(spec_accept, size_fraction_exactly_one_byte_past_8k){
+	.rest = ":/mnt/ch:rw:8.0009765625K", .want = 12288};
 
 /* Paths are cleaned lexically: //, ., .. and a trailing /. */
 FIXTURE_VARIANT_ADD(spec_accept, host_path_cleaned){
