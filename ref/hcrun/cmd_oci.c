@@ -71,8 +71,7 @@ static int oci_prepare(int argc, char *argv[], hc_error_t **err)
 	specs = calloc(argc + 1, sizeof(char *));
 	if (specs == NULL)
 		return hc_error_sys(err, ENOMEM, "prepare");
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+	while ((c = hcrun_getopt(argc, argv, "oci prepare", "+:h", longopts, oci_usage, err)) > 0) {
 		switch (c) {
 		case 'c':
 			specs[o.nspecs++] = optarg;
@@ -86,13 +85,10 @@ static int oci_prepare(int argc, char *argv[], hc_error_t **err)
 		case 'n':
 			o.hook = false;
 			break;
-		case 'h':
-			fputs(oci_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error("oci prepare", c, argv, err);
 		}
 	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (argc - optind != 1)
 		return hc_error_set(err, EINVAL,
 				    "oci prepare: expected one BUNDLE (see hcrun oci --help)");
@@ -111,19 +107,13 @@ static int oci_teardown_or_keep(int argc, char *argv[], bool keep, hc_error_t **
 	bool force = false;
 	int c, ret;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:fh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
+	while ((c = hcrun_getopt(argc, argv, keep ? "oci keep" : "oci teardown", "+:fh", longopts,
+				 oci_usage, err)) > 0) {
+		if (c == 'f')
 			force = true;
-			break;
-		case 'h':
-			fputs(oci_usage, stdout);
-			return 0;
-		default:
-			return hcrun_opt_error(keep ? "oci keep" : "oci teardown", c, argv, err);
-		}
 	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
 	if (argc - optind != 1)
 		return hc_error_set(err, EINVAL,
 				    "oci %s: expected one BUNDLE (see hcrun oci --help)",
