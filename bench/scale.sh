@@ -19,8 +19,10 @@
 # Writes OUT_DIR/scale-<n>.json (hyperfine) and OUT_DIR/scale.jsonl.
 #
 # n = 10,000 (full) holds 10,000 tmpfs mounts in the host's namespace, and
-# each background container's namespace its own copy of its 100: far below
-# fs.mount-max (100,000 a namespace by default).
+# a container started then copies them all into its own: far below
+# fs.mount-max (100,000 mounts a namespace by default; sysctl fs.mount-max
+# raises it). Growing to 10,000 took 7.4 min on a 2-core machine under
+# load (100 run -d of 100 channels), and about 1 GiB of memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
