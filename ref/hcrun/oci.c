@@ -17,7 +17,8 @@
  * The state file:
  *   {"version": 1, "tag": "hostchannel-oci-ID", "keep": false,
  *    "channels": [{"spec": "...", "host_path": "...", "real_path": "...",
- *                  "created_top": "...", "dev": N, "ino": N}, ...]}
+ *                  "created_top": "...", "dev": N, "ino": N,
+ *                  "mnt_id": N, "mnt_tag": "..."}, ...]}
  * "real_path" stays "" until prepare made that channel's directory.
  */
 #include <errno.h>
@@ -205,7 +206,9 @@ int hcrun_oci_state_save(const struct hcrun_oci_kit *kit, hc_error_t **err)
 		if (add_str(c, "spec", spec) < 0 || add_str(c, "host_path", ch->host.path) < 0 ||
 		    add_str(c, "real_path", ch->host.real_path) < 0 ||
 		    add_str(c, "created_top", ch->host.created_top) < 0 ||
-		    add_u64(c, "dev", ch->host.dev) < 0 || add_u64(c, "ino", ch->host.ino) < 0)
+		    add_u64(c, "dev", ch->host.dev) < 0 || add_u64(c, "ino", ch->host.ino) < 0 ||
+		    add_u64(c, "mnt_id", ch->host.mnt_id) < 0 ||
+		    add_str(c, "mnt_tag", ch->host.mnt_tag) < 0)
 			return hc_error_sys(err, ENOMEM, "state %s", kit->state_path);
 	}
 	return hcrun_oci_json_save(kit->state_path, root, 0600, err);
@@ -279,6 +282,13 @@ int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t
 			return hc_error_set(err, EINVAL, "%s: channel %zu is malformed", path, i);
 		ch->host.dev = (dev_t)dev;
 		ch->host.ino = (ino_t)ino;
+		/* The tmpfs by its mount ID; absent from older states, whose
+		 * channels the library looks up by what the kernel or the table
+		 * says. */
+		if (json_object_object_get_ex(c, "mnt_id", NULL) &&
+		    (get_u64(c, "mnt_id", &ch->host.mnt_id) < 0 ||
+		     get_str(c, "mnt_tag", ch->host.mnt_tag, sizeof(ch->host.mnt_tag)) < 0))
+			return hc_error_set(err, EINVAL, "%s: channel %zu is malformed", path, i);
 		kit->nchannels = i + 1;
 	}
 	return 0;

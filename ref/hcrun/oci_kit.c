@@ -95,7 +95,7 @@ static int kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err)
 
 		if (ch->host.real_path[0] == '\0')
 			continue;
-		if (hc_host_teardown(&ch->host, kit->tag, &e) < 0) {
+		if (hc_host_teardown_with(hcrun_mounts(), &ch->host, kit->tag, &e) < 0) {
 			hc_error_prefix(&e, "host channel %s", ch->spec.host_path);
 			hcrun_report(&e);
 			failed = true;
@@ -174,11 +174,15 @@ static int kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err)
 				goto undo;
 			}
 		}
-		if (hc_host_mount(&ch->host, ch->spec.size, kit->tag, &reused, err) < 0) {
+		if (hc_host_mount_with(hcrun_mounts(), &ch->host, ch->spec.size, kit->tag, &reused,
+				       err) < 0) {
 			hc_error_prefix(err, "host channel %s", ch->spec.host_path);
 			goto undo;
 		}
 	}
+	/* Again, with each tmpfs's mount ID: teardown finds it by that. */
+	if (hcrun_oci_state_save(kit, err) < 0)
+		goto undo;
 	return 0;
 undo:
 	kit_undo(kit);
