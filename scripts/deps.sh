@@ -17,6 +17,7 @@ PACKAGES=(
 	qemu-system-x86 cpio xz-utils kmod
 	clang libclang-rt-14-dev
 	hyperfine gnuplot-nox jq strace runc
+	perl # syscall.ph: the binds-rshared mutant calls open_tree and move_mount
 	podman
 )
 
