@@ -921,7 +921,9 @@ int hch_dir_entries(const char *dir, char *names, size_t len)
 			n++;
 	}
 	closedir(d);
-	qsort(list, n, sizeof(*list), cmp_names);
+	/* qsort of no entries would be handed list == NULL: undefined. */
+	if (n > 1)
+		qsort(list, n, sizeof(*list), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		int w = snprintf(names + used, len > used ? len - used : 0, "%s%s", i ? " " : "",
 				 list[i]);
