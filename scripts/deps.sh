@@ -19,6 +19,8 @@ PACKAGES=(
 	hyperfine gnuplot-nox jq strace runc
 	perl # syscall.ph: the binds-rshared mutant calls open_tree and move_mount
 	podman
+	docker.io containerd # the docker and containerd drivers: private daemons
+	lxc crun # the lxc driver; crun for the VM lane's cgroup v2
 )
 
 missing=()
