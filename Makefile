@@ -63,7 +63,7 @@ PROBE := $(O)/hc-probe
 ROOTFS := $(O)/rootfs
 ROOTFS_STAMP := $(O)/rootfs.stamp
 
-.PHONY: check-suite all deps lib run_tests run_unit_tests unit_tests check format install uninstall clean help
+.PHONY: check-suite all deps lib run_tests run_unit_tests unit_tests check check-matrix format install uninstall clean help
 
 all: $(LIBA) $(LIBSO) $(HCRUN) $(PROBE) $(ROOTFS_STAMP) ## build the library, hcrun, hc-probe and the rootfs
 
@@ -151,8 +151,13 @@ check-suite: all ## run the channel tests against every mutant driver: each must
 	$(SELFTESTS) all
 	O=$(O) $(SUITE_ENV) scripts/check-suite
 
-check: ## clang-format, cppcheck, shellcheck, standalone, ASan+UBSan unit tests, hcrun's layers
+check: ## clang-format, cppcheck, shellcheck, standalone, ASan+UBSan unit tests, hcrun's layers, the matrix
 	scripts/check.sh
+
+# Builds the suite (in $(O)/selftests, as run_tests does) for its -l lists.
+check-matrix: $(KSFT_STAMP) ## reports/conformance.md lists exactly the suite's tests (nothing run)
+	$(SELFTESTS) all
+	scripts/check-matrix -b $(O)/selftests
 
 # libFuzzer targets for the option grammar (ref/fuzz/): clang only. spec.c,
 # error.c and fileio.c are built again, with the same sanitizers, into

@@ -7,9 +7,13 @@
 #  3. shellcheck: warnings in any tracked shell script (found by its #!);
 #  4. no tracked file points outside the repository;
 #  5. an ASan+UBSan build (build/asan) running the unit tests;
-#  6. the layers of hcrun: no two files call each other in a circle.
+#  6. the layers of hcrun: no two files call each other in a circle;
+#  7. reports/conformance.md lists exactly the suite's tests (the suite
+#     built into the same build/asan, for its programs' -l; nothing run).
+# O= moves build/asan elsewhere, as it does for make.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+o=${O:-build/asan}
 
 status=0
 step() { printf '\n== %s\n' "$*"; }
@@ -57,11 +61,14 @@ step "standalone"; scripts/check-standalone.sh || status=1
 step "ASan+UBSan: unit tests"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-if ! make --no-print-directory SANITIZE=1 run_unit_tests; then
+if ! make --no-print-directory SANITIZE=1 O="$o" run_unit_tests; then
 	status=1
 fi
 
 step "layers of hcrun"
-scripts/check-layers.sh build/asan/obj/ref/hcrun || status=1
+scripts/check-layers.sh "$o/obj/ref/hcrun" || status=1
+
+step "conformance matrix"
+make --no-print-directory SANITIZE=1 O="$o" check-matrix || status=1
 
 exit $status

@@ -13,18 +13,37 @@
 #   hc_sandbox                      # HC_MNT, HC_CG; hc_leaf NAME [LIMIT]
 #   ktap_result $? "why it failed"  # one per planned test, in order
 #   ktap_finish
+#
+# Run with --list, a shell test prints the names its ktap_plan is given, one
+# a line, and exits there: nothing before ktap_plan may touch the system, so
+# that listing runs no test and needs no root (scripts/list-tests). A name
+# made at run time is listed as a pattern, "*" for the part not known yet.
 
 KTAP_NAMES=()
 KTAP_N=0 KTAP_PASS=0 KTAP_FAIL=0 KTAP_SKIP=0
 HC_LEAVES=()
 HC_MNT="" HC_CG=""
+# The script's own arguments: a sourced file sees them.
+KTAP_LIST=0
+if [ "${1:-}" = --list ]; then
+	KTAP_LIST=1
+fi
+
+ktap_listing() {
+	[ $KTAP_LIST = 1 ]
+}
 
 ktap_info() {
 	echo "# $*"
 }
 
-# The plan is the list of test names, printed as each result comes in.
+# The plan is the list of test names, printed as each result comes in;
+# with --list, the names alone, and the script ends.
 ktap_plan() {
+	if ktap_listing; then
+		printf '%s\n' "$@"
+		exit 0
+	fi
 	KTAP_NAMES=("$@")
 	echo "TAP version 13"
 	echo "1..$#"
@@ -76,7 +95,9 @@ ktap_skip_all() {
 # Mounts made from here on stay in this namespace and die with it, even if
 # the EXIT trap never runs. Re-executes the script once, before any output.
 ktap_private_ns() {
-	[ -n "${HCT_PRIVATE_NS:-}" ] && return 0
+	if [ -n "${HCT_PRIVATE_NS:-}" ] || ktap_listing; then
+		return 0
+	fi
 	[ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null || return 0
 	HCT_PRIVATE_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 }
