@@ -59,13 +59,15 @@ UNIT_BINS := $(patsubst ref/tests/%.c,$(O)/tests/ref/%,$(UNIT_SRCS))
 LIBA := $(O)/libhostchannel.a
 LIBSO := $(O)/libhostchannel.so
 HCRUN := $(O)/hcrun
+# The runc shim: hcrun under a second name (main() dispatches on it).
+RUNTIME_SHIM := $(O)/hostchannel-runtime
 PROBE := $(O)/hc-probe
 ROOTFS := $(O)/rootfs
 ROOTFS_STAMP := $(O)/rootfs.stamp
 
 .PHONY: check-suite all deps lib run_tests run_unit_tests unit_tests check check-matrix format install uninstall clean help
 
-all: $(LIBA) $(LIBSO) $(HCRUN) $(PROBE) $(ROOTFS_STAMP) ## build the library, hcrun, hc-probe and the rootfs
+all: $(LIBA) $(LIBSO) $(HCRUN) $(RUNTIME_SHIM) $(PROBE) $(ROOTFS_STAMP) ## build the library, hcrun (and hostchannel-runtime), hc-probe and the rootfs
 
 help: ## list the targets
 	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -90,6 +92,9 @@ $(LIBSO): $(LIB_PIC_OBJS)
 
 $(HCRUN): $(HCRUN_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(HCRUN_OBJS) $(LIBA) $(PKG_LIBS)
+
+$(RUNTIME_SHIM): $(HCRUN)
+	ln -sfn hcrun $@
 
 # The in-container helper is static: the rootfs has no libc. No sanitizer:
 # ASan does not link statically.
@@ -143,8 +148,9 @@ run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTA
 	$(SELFTESTS) all
 	$(SAN_BEFORE) $(SUITE_ENV) scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list) $(SAN_AFTER)
 
-# roots_test and oci_kit_test run this build's hcrun, roots_test on its rootfs.
-run_unit_tests: $(LIBA) $(HCRUN) $(ROOTFS_STAMP) unit_tests
+# roots_test, oci_kit_test and runtime_test run this build's hcrun (runtime_test
+# as hostchannel-runtime), roots_test on its rootfs.
+run_unit_tests: $(LIBA) $(HCRUN) $(RUNTIME_SHIM) $(ROOTFS_STAMP) unit_tests
 	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS)
 
 check-suite: all ## run the channel tests against every mutant driver: each must be caught
@@ -200,9 +206,10 @@ fuzz-smoke: ## the fuzz targets, 10 s each (CI)
 format: ## apply .clang-format to every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-install: all ## install libhostchannel, its header, hcrun and hc-probe under $(PREFIX)
+install: all ## install libhostchannel, its header, hcrun (and hostchannel-runtime) and hc-probe under $(PREFIX)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/libexec/hostchannel
 	install -m 0755 $(HCRUN) $(DESTDIR)$(PREFIX)/bin/hcrun
+	ln -sfn hcrun $(DESTDIR)$(PREFIX)/bin/hostchannel-runtime
 	install -m 0755 $(PROBE) $(DESTDIR)$(PREFIX)/libexec/hostchannel/hc-probe
 	install -m 0644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/libhostchannel.a
 	install -m 0755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/libhostchannel.so.0
@@ -210,7 +217,8 @@ install: all ## install libhostchannel, its header, hcrun and hc-probe under $(P
 	install -m 0644 ref/include/hostchannel.h $(DESTDIR)$(PREFIX)/include/hostchannel.h
 
 uninstall: ## remove exactly what install put there
-	rm -f $(DESTDIR)$(PREFIX)/bin/hcrun $(DESTDIR)$(PREFIX)/libexec/hostchannel/hc-probe \
+	rm -f $(DESTDIR)$(PREFIX)/bin/hcrun $(DESTDIR)$(PREFIX)/bin/hostchannel-runtime \
+	      $(DESTDIR)$(PREFIX)/libexec/hostchannel/hc-probe \
 	      $(DESTDIR)$(PREFIX)/lib/libhostchannel.a $(DESTDIR)$(PREFIX)/lib/libhostchannel.so.0 \
 	      $(DESTDIR)$(PREFIX)/lib/libhostchannel.so $(DESTDIR)$(PREFIX)/include/hostchannel.h
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/hostchannel

@@ -133,6 +133,7 @@ int hcrun_tty_relay(int pty_master, bool forward_stdin, hc_error_t **err);
  *                             core
  *   create_opts.c, gc.c, views.c   (create/run's options, repair, what list
  *                             and inspect show)
+ *   runtime.c                 hostchannel-runtime, the runc shim
  *   oci_hook.c, oci_kit.c, oci.c   the OCI kit, in that order
  *   lifecycle_start.c         start, run, exec
  *   lifecycle.c               create, stop, delete
@@ -526,5 +527,68 @@ int hcrun_oci_hook_poststop(int in_fd, hc_error_t **err);
 /* ---------------------------------------------------------- cmd_oci.c */
 
 int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err);
+
+/* ===================================================================
+ * hostchannel-runtime: hcrun under a second name, a runc-compatible OCI
+ * runtime in front of the real one (runc), as NVIDIA's container runtime
+ * is. On create (and run) it reads the bundle's config.json, passes the
+ * channels the container asks for (annotation HCRUN_OCI_ANN_SPEC, or its
+ * environment variable HCRUN_RUNTIME_ENV_SPEC) through the kit's gate and
+ * attach, then runs the real runtime with the command line it was given;
+ * delete releases what create made. Every other verb execs the real
+ * runtime, untouched. ref/hook/README.md ("The runtime shim") is the user
+ * guide. Calls go down: main.c -> cmd_runtime.c -> runtime.c -> oci_kit.c.
+ * ================================================================ */
+
+#define HCRUN_RUNTIME_NAME	"hostchannel-runtime" /* the name main() dispatches on */
+#define HCRUN_RUNTIME_STATE_DIR "/run/hostchannel-runtime"
+#define HCRUN_RUNTIME_ENV_SPEC	"HOSTCHANNEL_SPEC" /* in process.env: SPEC[;SPEC...] */
+#define HCRUN_RUNTIME_ENV_MEM	"HOSTCHANNEL_MEMORY_ADD_CHANNEL" /* "true" */
+#define HCRUN_RUNTIME_ID_MAX	128
+
+/* A runc command line, as hostchannel-runtime understood it. */
+struct hcrun_runtime_cmd {
+	char **argv;		/* the real runtime's: its path, then the arguments given
+			     * (less --hostchannel-runtime), NULL-terminated; owned
+			     * array, borrowed strings */
+	char runtime[PATH_MAX]; /* the real runtime's path */
+	const char *root;	/* --root, NULL: the runtime's default */
+	const char *log;	/* --log, NULL: none */
+	bool log_json;		/* --log-format json */
+	const char *verb;	/* NULL: none (--help, --version) */
+	const char *bundle;	/* create, run: --bundle, NULL: the working directory */
+	const char *id;		/* create, run, delete: the container id, NULL: none */
+	bool detach;		/* run --detach */
+	bool keep;		/* run --keep */
+};
+
+/* ---------------------------------------------------------- runtime.c */
+
+/*
+ * The real runtime: want (--hostchannel-runtime), else $HOSTCHANNEL_RUNTIME,
+ * else "runc"; a name without '/' is looked up in $PATH, skipping this very
+ * program (installed as "runc" in front of the real one). A path that is
+ * this program is refused: it would run itself.
+ */
+int hcrun_runtime_find(const char *want, char *path, size_t len, hc_error_t **err);
+/* create or run with host channels: *status is the real runtime's exit
+ * status. Returns 1 when the container asks for none: the caller then
+ * execs the runtime as for any other verb. */
+int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_error_t **err);
+/* delete: the real runtime's delete, then release what create made. */
+int hcrun_runtime_delete(const struct hcrun_runtime_cmd *cmd, int *status, hc_error_t **err);
+/* Exec the real runtime with cmd->argv; returns only on failure. */
+int hcrun_runtime_exec(const struct hcrun_runtime_cmd *cmd, hc_error_t **err);
+/* The one place the shim prints an error: "hostchannel-runtime: MSG" on
+ * stderr and, with --log FILE --log-format json, a runc-style line
+ * {"level":"error","msg":...,"time":...} appended to FILE, where
+ * containerd reads the runtime's error from. Frees *err. */
+void hcrun_runtime_report(const struct hcrun_runtime_cmd *cmd, hc_error_t **err);
+
+/* ------------------------------------------------------ cmd_runtime.c */
+
+/* main() of hostchannel-runtime: argv is the whole command line. Returns
+ * the exit status; reports its own errors. */
+int hcrun_cmd_runtime(int argc, char *argv[]);
 
 #endif /* HCRUN_H */

@@ -3,6 +3,8 @@
  * hcrun: a small system-container runtime with host channels. This file only
  * dispatches: global options, then one verb, one cmd_<verb>.c. Errors come
  * back here and are printed in one place, hcrun_report() (report.c).
+ * Started as hostchannel-runtime, hcrun is a runc shim instead
+ * (cmd_runtime.c), with runc's command line.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -172,11 +174,23 @@ static int dispatch(int argc, char *argv[], hc_error_t **err)
 	return hc_error_set(err, EINVAL, "unknown command \"%s\" (see hcrun --help)", verb);
 }
 
+/* Started as hostchannel-runtime (a link to hcrun, or a copy)? */
+static bool called_as_runtime(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+
+	return strcmp(base != NULL ? base + 1 : argv0, HCRUN_RUNTIME_NAME) == 0;
+}
+
 int main(int argc, char *argv[])
 {
 	hc_error_t *err = NULL;
 	int ret;
 
+	/* The runc shim, first of all: what it passes on to the real runtime
+	 * (argv, fds) must be as it came. */
+	if (argc > 0 && argv[0] != NULL && called_as_runtime(argv[0]))
+		return hcrun_cmd_runtime(argc, argv);
 	if (open_std_fds(&err) < 0) {
 		hcrun_report(&err);
 		return HCRUN_EXIT_ERROR;

@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * hostchannel-runtime (ref/hcrun/runtime.c), end to end through the built
+ * hcrun under that name, in front of a fake runtime: a script that records
+ * its argv (NUL-separated, so any byte shows), its pid and its exit status
+ * of choice. Checked: a verb that is not ours reaches the runtime byte for
+ * byte, by exec (same pid), with --hostchannel-runtime taken out; create
+ * with the annotation or the environment variable mounts the channel,
+ * edits config.json (bind, memory, hook) and runs the runtime with the
+ * same argv; the annotation wins over the environment; a bad spec runs
+ * nothing, makes nothing, quotes the field on stderr and as a JSON line in
+ * --log; a runtime create that fails leaves nothing; delete tears down,
+ * but only once the runtime's delete succeeded. Each test runs in its own
+ * mount namespace, so a failing one leaves no mount behind; its scratch
+ * directory is removed by name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include "kselftest_harness.h"
+
+#include "hcrun_cli.h"
+
+#define FAKE_RUNC                                                                                  \
+	"#!/bin/sh\n"                                                                              \
+	"echo $$ > \"$FAKE_DIR/pid\"\n"                                                            \
+	"printf '%s\\0' \"$0\" \"$@\" > \"$FAKE_DIR/argv\"\n"                                      \
+	"exit ${FAKE_EXIT:-0}\n"
+
+#define CONFIG_HEAD                                                                                \
+	"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"mounts\":[],"                  \
+	"\"linux\":{\"resources\":{\"memory\":{\"limit\":67108864}}},"
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, text, strlen(text));
+	if (close(fd) < 0 || n != (ssize_t)strlen(text))
+		return -1;
+	return 0;
+}
+
+/* The whole file, or -1 when it cannot be read. */
+static ssize_t read_all(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len);
+	close(fd);
+	return n;
+}
+
+static bool is_tmpfs(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+}
+
+static bool exists(const char *path)
+{
+	struct stat sb;
+
+	return lstat(path, &sb) == 0;
+}
+
+FIXTURE(shim)
+{
+	char shim[PATH_MAX]; /* build/hostchannel-runtime */
+	char scratch[64];    /* mkdtemp */
+	char bundle[128];    /* scratch/bundle, with config.json */
+	char config[160];
+	char host[128];	 /* scratch/p/ch: p and ch made by the shim */
+	char host2[128]; /* scratch/p2 */
+	char state[128]; /* scratch/state: HOSTCHANNEL_RUNTIME_STATE */
+	char fake[128];	 /* scratch/fake-runc */
+	char log[128];	 /* scratch/log.json */
+	char env[1024];	 /* the variables every command line starts with */
+	char out[16384];
+};
+
+FIXTURE_SETUP(shim)
+{
+	char hcrun[PATH_MAX];
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root (mounts)");
+	if (hcrun_path(hcrun, sizeof(hcrun)) < 0)
+		SKIP(return, "build/hcrun not built");
+	snprintf(self->shim, sizeof(self->shim), "%s/hostchannel-runtime", dirname(hcrun));
+	if (access(self->shim, X_OK) < 0)
+		SKIP(return, "build/hostchannel-runtime not built");
+	ASSERT_EQ(0, unshare(CLONE_NEWNS));
+	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
+	snprintf(self->scratch, sizeof(self->scratch), "/tmp/hc-runtime-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->scratch));
+	snprintf(self->bundle, sizeof(self->bundle), "%s/bundle", self->scratch);
+	ASSERT_EQ(0, mkdir(self->bundle, 0700));
+	snprintf(self->config, sizeof(self->config), "%s/config.json", self->bundle);
+	snprintf(self->host, sizeof(self->host), "%s/p/ch", self->scratch);
+	snprintf(self->host2, sizeof(self->host2), "%s/p2", self->scratch);
+	snprintf(self->state, sizeof(self->state), "%s/state", self->scratch);
+	snprintf(self->fake, sizeof(self->fake), "%s/fake-runc", self->scratch);
+	snprintf(self->log, sizeof(self->log), "%s/log.json", self->scratch);
+	ASSERT_EQ(0, write_file(self->fake, FAKE_RUNC, 0755));
+	snprintf(self->env, sizeof(self->env),
+		 "HOSTCHANNEL_RUNTIME_STATE=%s FAKE_DIR=%s HOSTCHANNEL_RUNTIME=%s", self->state,
+		 self->scratch, self->fake);
+}
+
+FIXTURE_TEARDOWN(shim)
+{
+	static const char *const files[] = {"bundle/config.json",
+					    "bundle/config.json.hc-tmp",
+					    "fake-runc",
+					    "argv",
+					    "pid",
+					    "log.json"};
+	char path[PATH_MAX];
+	size_t i;
+
+	if (self->scratch[0] == '\0')
+		return;
+	/* What a failed test left mounted goes with the namespace; these are
+	 * the only names the shim and this test make. */
+	umount2(self->host, MNT_DETACH);
+	umount2(self->host2, MNT_DETACH);
+	rmdir(self->host);
+	rmdir(self->host2);
+	snprintf(path, sizeof(path), "%s/p", self->scratch);
+	rmdir(path);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", self->scratch, files[i]);
+		unlink(path);
+	}
+	rmdir(self->state);
+	rmdir(self->bundle);
+	rmdir(self->scratch);
+}
+
+/* config.json with these extra members (ending in "}" for the object). */
+static int write_config(const char *path, const char *rest)
+{
+	char text[8192];
+
+	if (snprintf(text, sizeof(text), "%s%s", CONFIG_HEAD, rest) >= (int)sizeof(text))
+		return -1;
+	return write_file(path, text, 0644);
+}
+
+/* Does the fake runtime's recorded argv equal want (NUL-separated)? */
+static bool argv_is(const char *scratch, const char *want, size_t len)
+{
+	char path[PATH_MAX], got[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/argv", scratch);
+	n = read_all(path, got, sizeof(got));
+	return n == (ssize_t)len && memcmp(got, want, len) == 0;
+}
+
+static void argv_forget(const char *scratch)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/argv", scratch);
+	unlink(path);
+}
+
+TEST_F(shim, other_verbs_pass_through_byte_for_byte_by_exec)
+{
+	char want[1024], path[PATH_MAX], pid[32];
+	size_t len;
+	ssize_t n;
+
+	/* The shell execs the shim, which must exec the runtime: one pid. */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "%s sh -c 'echo $$; exec \"$0\" \"$@\"' %s --hostchannel-runtime=%s "
+			 "--root /r --log=/l -debug kill 'a b' \"$(printf '\\001\\377')\" '' "
+			 "--x=y 2>&1",
+			 self->env, self->shim, self->fake))
+	TH_LOG("%s", self->out);
+	len = (size_t)snprintf(want, sizeof(want), "%s%c--root%c/r%c--log=/l%c-debug%ckill%ca b%c",
+			       self->fake, 0, 0, 0, 0, 0, 0, 0);
+	memcpy(want + len, "\001\377\0\0--x=y\0", 10);
+	len += 10;
+	EXPECT_TRUE(argv_is(self->scratch, want, len));
+	snprintf(path, sizeof(path), "%s/pid", self->scratch);
+	n = read_all(path, pid, sizeof(pid) - 1);
+	ASSERT_LT(0, n);
+	pid[n] = '\0';
+	EXPECT_STREQ(self->out, pid);
+	/* A create that asks for no channel is not ours either. */
+	ASSERT_EQ(0, write_config(self->config, "\"process\":{\"args\":[\"sh\"]}}"));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s create --bundle %s c0 2>&1",
+			 self->env, self->shim, self->bundle));
+	len = (size_t)snprintf(want, sizeof(want), "%s%ccreate%c--bundle%c%s%cc0%c", self->fake, 0,
+			       0, 0, self->bundle, 0, 0);
+	EXPECT_TRUE(argv_is(self->scratch, want, len));
+	EXPECT_FALSE(exists(self->state));
+}
+
+TEST_F(shim, create_with_annotation_then_delete)
+{
+	char want[1024], path[PATH_MAX];
+	size_t len;
+
+	snprintf(path, sizeof(path),
+		 "\"process\":{\"args\":[\"sh\"]},\"annotations\":{\"org.hostchannel.spec\":"
+		 "\"%s:/hc:ro%%2Crslave:1M\",\"org.hostchannel.memory-add-channel\":\"true\"}}",
+		 self->host);
+	ASSERT_EQ(0, write_config(self->config, path));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "cd %s && %s %s --root /r --log %s --log-format json create "
+			 "--pid-file p.pid c1 2>&1",
+			 self->bundle, self->env, self->shim, self->log))
+	TH_LOG("%s", self->out);
+	len = (size_t)snprintf(want, sizeof(want),
+			       "%s%c--root%c/r%c--log%c%s%c--log-format%cjson%ccreate%c--pid-file%c"
+			       "p.pid%cc1%c",
+			       self->fake, 0, 0, 0, 0, self->log, 0, 0, 0, 0, 0, 0, 0);
+	EXPECT_TRUE(argv_is(self->scratch, want, len));
+	EXPECT_TRUE(is_tmpfs(self->host));
+	/* The bind, the raised limit (64M + 1M), the hook run as hcrun. */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out),
+			 "jq -ce '[.mounts[-1].destination, .mounts[-1].source, "
+			 ".mounts[-1].options[0:3], .linux.resources.memory.limit, "
+			 ".hooks.poststop[-1].args[0:3]]' %s",
+			 self->config));
+	snprintf(path, sizeof(path),
+		 "[\"/hc\",\"%s\",[\"rbind\",\"rslave\",\"ro\"],68157440,"
+		 "[\"hcrun\",\"oci\",\"teardown\"]]\n",
+		 self->host);
+	EXPECT_STREQ(path, self->out);
+	/* The runtime's delete, then the shim's own release (the fake runs
+	 * no hook): nothing left, the state directory neither. */
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s --root /r delete --force c1 2>&1",
+			 self->env, self->shim))
+	TH_LOG("%s", self->out);
+	len = (size_t)snprintf(want, sizeof(want), "%s%c--root%c/r%cdelete%c--force%cc1%c",
+			       self->fake, 0, 0, 0, 0, 0, 0);
+	EXPECT_TRUE(argv_is(self->scratch, want, len));
+	EXPECT_FALSE(exists(self->host));
+	snprintf(path, sizeof(path), "%s/p", self->scratch);
+	EXPECT_FALSE(exists(path));
+	EXPECT_FALSE(exists(self->state));
+}
+
+TEST_F(shim, create_with_env_annotation_wins)
+{
+	char rest[1024];
+
+	/* The environment alone. */
+	snprintf(
+		rest, sizeof(rest),
+		"\"process\":{\"args\":[\"sh\"],\"env\":[\"PATH=/bin\",\"HOSTCHANNEL_SPEC=%s:/hc\","
+		"\"HOSTCHANNEL_MEMORY_ADD_CHANNEL=true\"]}}",
+		self->host);
+	ASSERT_EQ(0, write_config(self->config, rest));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s create -b %s c2 2>&1", self->env,
+			 self->shim, self->bundle))
+	TH_LOG("%s", self->out);
+	EXPECT_TRUE(is_tmpfs(self->host));
+	ASSERT_EQ(0,
+		  run(self->out, sizeof(self->out), "jq -c '.mounts[-1].source' %s", self->config));
+	snprintf(rest, sizeof(rest), "\"%s\"\n", self->host);
+	EXPECT_STREQ(rest, self->out);
+	ASSERT_EQ(0,
+		  run(self->out, sizeof(self->out), "%s %s delete c2 2>&1", self->env, self->shim));
+	EXPECT_FALSE(exists(self->host));
+
+	/* Both: the annotation's channel, not the environment's. */
+	snprintf(rest, sizeof(rest),
+		 "\"process\":{\"args\":[\"sh\"],\"env\":[\"HOSTCHANNEL_SPEC=%s:/hc\"]},"
+		 "\"annotations\":{\"org.hostchannel.spec\":\"%s:/h2\"}}",
+		 self->host, self->host2);
+	ASSERT_EQ(0, write_config(self->config, rest));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s create -b=%s c3 2>&1", self->env,
+			 self->shim, self->bundle))
+	TH_LOG("%s", self->out);
+	EXPECT_TRUE(is_tmpfs(self->host2));
+	EXPECT_FALSE(exists(self->host));
+	ASSERT_EQ(0,
+		  run(self->out, sizeof(self->out), "%s %s delete c3 2>&1", self->env, self->shim));
+	EXPECT_FALSE(exists(self->host2));
+	EXPECT_FALSE(exists(self->state));
+}
+
+TEST_F(shim, bad_spec_runs_nothing_makes_nothing_says_why)
+{
+	char rest[1024], before[4096], after[4096];
+	ssize_t nb, na;
+
+	snprintf(rest, sizeof(rest),
+		 "\"process\":{\"args\":[\"sh\"],\"env\":[\"HOSTCHANNEL_SPEC=%s:/ch:rw:32Q\"]}}",
+		 self->host);
+	ASSERT_EQ(0, write_config(self->config, rest));
+	nb = read_all(self->config, before, sizeof(before));
+	/* As containerd-shim-runc-v2 calls it: the error also goes to --log. */
+	EXPECT_EQ(125, run(self->out, sizeof(self->out),
+			   "%s %s --root /r --log %s --log-format json create --bundle %s c4 "
+			   "2>&1 >/dev/null",
+			   self->env, self->shim, self->log, self->bundle));
+	EXPECT_NE(NULL, strstr(self->out, "hostchannel-runtime: ")) TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "size \"32Q\"")) TH_LOG("%s", self->out);
+	EXPECT_NE(NULL, strstr(self->out, "HOSTCHANNEL_SPEC")) TH_LOG("%s", self->out);
+	/* One runc-style line, as containerd's getLastRuntimeError reads it. */
+	ASSERT_EQ(
+		0,
+		run(self->out, sizeof(self->out),
+		    "jq -ce 'select(.level == \"error\" and (.msg | contains(\"size "
+		    "\\\"32Q\\\"\")) "
+		    "and (.time | test(\"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$\"))) | .level' %s",
+		    self->log))
+	TH_LOG("%s", self->out);
+	EXPECT_STREQ("\"error\"\n", self->out);
+	/* Nothing run, nothing made, the config as it was. */
+	snprintf(rest, sizeof(rest), "%s/argv", self->scratch);
+	EXPECT_FALSE(exists(rest));
+	EXPECT_FALSE(exists(self->host));
+	snprintf(rest, sizeof(rest), "%s/p", self->scratch);
+	EXPECT_FALSE(exists(rest));
+	EXPECT_FALSE(exists(self->state));
+	na = read_all(self->config, after, sizeof(after));
+	EXPECT_TRUE(nb > 0 && na == nb && memcmp(before, after, (size_t)nb) == 0);
+}
+
+TEST_F(shim, failed_runtime_create_leaves_nothing)
+{
+	char rest[1024];
+
+	snprintf(rest, sizeof(rest),
+		 "\"process\":{\"args\":[\"sh\"]},\"annotations\":{\"org.hostchannel.spec\":"
+		 "\"%s:/ch\"}}",
+		 self->host);
+	ASSERT_EQ(0, write_config(self->config, rest));
+	EXPECT_EQ(3, run(self->out, sizeof(self->out), "FAKE_EXIT=3 %s %s create -b %s c5 2>&1",
+			 self->env, self->shim, self->bundle))
+	TH_LOG("%s", self->out);
+	snprintf(rest, sizeof(rest), "%s/argv", self->scratch);
+	EXPECT_TRUE(exists(rest));
+	EXPECT_FALSE(exists(self->host));
+	snprintf(rest, sizeof(rest), "%s/p", self->scratch);
+	EXPECT_FALSE(exists(rest));
+	EXPECT_FALSE(exists(self->state));
+}
+
+TEST_F(shim, delete_releases_only_after_the_runtime_deleted)
+{
+	char rest[1024];
+
+	snprintf(rest, sizeof(rest),
+		 "\"process\":{\"args\":[\"sh\"]},\"annotations\":{\"org.hostchannel.spec\":"
+		 "\"%s:/ch\"}}",
+		 self->host);
+	ASSERT_EQ(0, write_config(self->config, rest));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s --root=/r1 create -b %s c6 2>&1",
+			 self->env, self->shim, self->bundle));
+	/* The runtime refuses: the container may be alive, its channel stays. */
+	EXPECT_EQ(1, run(self->out, sizeof(self->out), "FAKE_EXIT=1 %s %s --root=/r1 delete c6",
+			 self->env, self->shim));
+	EXPECT_TRUE(is_tmpfs(self->host));
+	/* Another runtime root's container of the same id is another one. */
+	argv_forget(self->scratch);
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s %s --root /r2 delete c6", self->env,
+			 self->shim));
+	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s %s --root /r1 delete c6", self->env,
+			 self->shim));
+	EXPECT_FALSE(exists(self->host));
+	EXPECT_FALSE(exists(self->state));
+}
+
+TEST_F(shim, runtime_that_is_the_shim_refused)
+{
+	ASSERT_EQ(0, write_config(self->config, "\"process\":{\"args\":[\"sh\"]}}"));
+	EXPECT_EQ(125,
+		  run(self->out, sizeof(self->out), "%s HOSTCHANNEL_RUNTIME=%s %s state c7 2>&1",
+		      self->env, self->shim, self->shim));
+	EXPECT_NE(NULL, strstr(self->out, "itself")) TH_LOG("%s", self->out);
+}
+
+TEST_HARNESS_MAIN
