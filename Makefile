@@ -143,10 +143,13 @@ SAN_BEFORE = mkdir -p $(SAN_LOG) && scripts/sanitizer-reports --clear $(SAN_LOG)
 SAN_AFTER = ; rc=$$?; scripts/sanitizer-reports $(SAN_LOG) && exit $$rc
 endif
 
-# T=PATTERN runs only the test programs whose path contains PATTERN.
+# T=PATTERN runs only the test programs whose path contains PATTERN. An
+# engine with a daemon (docker) runs in a session of its own: engine-session
+# starts the daemon and stops it after the tests.
 run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTAP stream (as root; ENGINE=, T=)
 	$(SELFTESTS) all
-	$(SAN_BEFORE) $(SUITE_ENV) scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list) $(SAN_AFTER)
+	$(SAN_BEFORE) $(SUITE_ENV) scripts/engine-session '$(ENGINE)' \
+		scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list) $(SAN_AFTER)
 
 # roots_test, oci_kit_test and runtime_test run this build's hcrun (runtime_test
 # as hostchannel-runtime), roots_test on its rootfs.
