@@ -348,11 +348,20 @@ static int requested(struct json_object *config, const char **text, const char *
 		     bool *memory_add, hc_error_t **err)
 {
 	struct json_object *ann, *v = NULL;
-	const char *mem;
+	const char *mem, *type;
 	size_t skip = 0, len;
 
 	*text = NULL;
 	*what = "annotation " HCRUN_OCI_ANN_SPEC;
+	*memory_add = false;
+	/* A pod's sandbox (pause) container: the CRI plugins give it the pod's
+	 * annotations too, but it runs nothing of the pod's own, and would
+	 * take the host path before the container that asked for it. */
+	type = hcrun_oci_annotation(config, "io.kubernetes.cri.container-type");
+	if (type == NULL)
+		type = hcrun_oci_annotation(config, "io.kubernetes.cri-o.ContainerType");
+	if (type != NULL && strcmp(type, "sandbox") == 0)
+		return 0;
 	if (json_object_object_get_ex(config, "annotations", &ann) &&
 	    json_object_object_get_ex(ann, HCRUN_OCI_ANN_SPEC, &v)) {
 		if (!json_object_is_type(v, json_type_string))

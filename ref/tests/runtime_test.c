@@ -217,6 +217,16 @@ TEST_F(shim, other_verbs_pass_through_byte_for_byte_by_exec)
 			       0, 0, self->bundle, 0, 0);
 	EXPECT_TRUE(argv_is(self->scratch, want, len));
 	EXPECT_FALSE(exists(self->state));
+	/* Nor a pod's sandbox, which the CRI gives the pod's annotations. */
+	snprintf(want, sizeof(want),
+		 "\"process\":{\"args\":[\"pause\"]},\"annotations\":{\"org.hostchannel.spec\":"
+		 "\"%s:/ch\",\"io.kubernetes.cri.container-type\":\"sandbox\"}}",
+		 self->host);
+	ASSERT_EQ(0, write_config(self->config, want));
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s create --bundle %s c0 2>&1",
+			 self->env, self->shim, self->bundle));
+	EXPECT_FALSE(exists(self->host));
+	EXPECT_FALSE(exists(self->state));
 }
 
 TEST_F(shim, create_with_annotation_then_delete)
