@@ -22,6 +22,7 @@
 
 #include "engine.h"
 #include "kselftest_harness.h"
+#include "harness.h"
 
 #define MAX_LINES 16
 #define MAX_WORDS 64
@@ -338,4 +339,4 @@ TEST_F(isula, delete_forces_and_unmounts)
 	EXPECT_EQ(2, umounts);
 }
 
-TEST_HARNESS_MAIN
+HCT_HARNESS_MAIN
