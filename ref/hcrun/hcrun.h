@@ -133,6 +133,7 @@ int hcrun_tty_relay(int pty_master, bool forward_stdin, hc_error_t **err);
  *                             core
  *   create_opts.c, gc.c, views.c   (create/run's options, repair, what list
  *                             and inspect show)
+ *   lxc.c                     LXC's config lines and hooks, on the kit
  *   runtime.c                 hostchannel-runtime, the runc shim
  *   oci_hook.c, oci_kit.c, oci.c   the OCI kit, in that order
  *   lifecycle_start.c         start, run, exec
@@ -491,6 +492,21 @@ int hcrun_oci_kit_set_tag(struct hcrun_oci_kit *kit, const char *id, hc_error_t 
  */
 int hcrun_oci_kit_attach(struct hcrun_oci_kit *kit, struct json_object *config, bool memory_add,
 			 char *const poststop[], const char *config_path, hc_error_t **err);
+/*
+ * The host side of a checked kit alone, for an engine that binds the
+ * channels itself (LXC's lxc.mount.entry): with SIGINT/TERM/HUP/QUIT held
+ * back, write the state at kit->state_path (refused when it exists), make
+ * each host path and, when mount, mount its tmpfs. On failure what was made
+ * is removed again; a crash leaves the state listing it.
+ */
+int hcrun_oci_kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err);
+/*
+ * Mount the tmpfs of every channel of a prepared kit (loaded from its state
+ * file), or, after a stop, find the kit's own tmpfs (by its tag) still
+ * mounted there and use it again; never a second one on top. The state is
+ * saved after each channel. A failure leaves what was mounted recorded.
+ */
+int hcrun_oci_kit_mount(struct hcrun_oci_kit *kit, hc_error_t **err);
 /* Unmount and remove what the state file lists, then the file; after keep
  * (and not force) only clear the mark. Nothing to do when it is missing. */
 int hcrun_oci_release(const char *state_path, bool force, hc_error_t **err);
@@ -590,5 +606,54 @@ void hcrun_runtime_report(const struct hcrun_runtime_cmd *cmd, hc_error_t **err)
 /* main() of hostchannel-runtime: argv is the whole command line. Returns
  * the exit status; reports its own errors. */
 int hcrun_cmd_runtime(int argc, char *argv[]);
+
+/* ===================================================================
+ * LXC: host channels through an LXC container's own config (lxc.c).
+ * "hcrun lxc config" walks the OCI kit's gate, makes the host paths
+ * (hcrun_oci_kit_prepare without the mount) and prints the config lines:
+ * the pre-start, mount, start-host and destroy hooks that run "hcrun lxc
+ * hook", the memory limit. pre-start mounts the tmpfs, or finds it still
+ * mounted after a stop (hcrun_oci_kit_mount); mount binds it inside the
+ * rootfs (hc_attach); start-host gives each bind its propagation back (LXC
+ * makes the whole tree shared); destroy releases (hcrun_oci_release). The state file is the kit's, so "hcrun
+ * oci teardown STATE" cleans up after a crash. Calls go down: cmd_lxc.c ->
+ * lxc.c -> oci_kit.c -> oci.c.
+ * ================================================================ */
+
+#define HCRUN_LXC_TAG_PREFIX "hostchannel-lxc-" /* + the LXC container's name */
+
+struct hcrun_lxc_config_opts {
+	const char *name;  /* the LXC container's: the tmpfs's tag, whom the hooks serve */
+	const char *state; /* the kit's state file; must not exist */
+	char *const *specs;
+	size_t nspecs;
+	bool memory_add;	       /* raise the limit by the channels' sizes */
+	uint64_t memory;	       /* bytes; 0: no limit line */
+	enum hc_cgroup_version cgroup; /* of the limit's key; HC_CGROUP_NONE: the host's */
+};
+
+/* ---------------------------------------------------------------- lxc.c */
+
+/* hcrun lxc config: the specs through the gate (nothing made on a refusal),
+ * the host paths made and recorded at o->state, the lines on out. A failure
+ * after the paths were made removes them again. */
+int hcrun_lxc_config(const struct hcrun_lxc_config_opts *o, FILE *out, hc_error_t **err);
+struct hcrun_lxc_hook_opts {
+	const char *state;  /* the state file config wrote */
+	const char *name;   /* the container LXC runs the hook for; NULL: not known */
+	const char *type;   /* LXC's hook type */
+	const char *rootfs; /* mount: where the rootfs is mounted (LXC_ROOTFS_MOUNT) */
+	pid_t pid;	    /* start-host: the container's init (LXC_PID) */
+};
+
+/* hcrun lxc hook: pre-start mounts (or reuses) the channels of state on the
+ * host, mount binds them inside the rootfs (hc_attach), start-host gives
+ * each bind its propagation back, destroy releases them; stop and post-stop
+ * do nothing. A state made for another container is refused. */
+int hcrun_lxc_hook(const struct hcrun_lxc_hook_opts *o, hc_error_t **err);
+
+/* ---------------------------------------------------------- cmd_lxc.c */
+
+int hcrun_cmd_lxc(int argc, char *argv[], hc_error_t **err);
 
 #endif /* HCRUN_H */

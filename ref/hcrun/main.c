@@ -38,6 +38,7 @@ static const struct command commands[] = {
 	{"gc", NULL, hcrun_cmd_gc, "repair what crashed runs left behind"},
 	{"oci", NULL, hcrun_cmd_oci,
 	 "host channels for OCI engines (runc, podman): bundle kit, hook"},
+	{"lxc", NULL, hcrun_cmd_lxc, "host channels for LXC containers: config lines, hooks"},
 };
 
 static void usage(FILE *out)

@@ -12,6 +12,10 @@
  *                             real; a failure undoes the host side
  *   hcrun_oci_release         exactly what a state file lists removed, or
  *                             spared once after keep
+ * An engine that runs its own hooks at start (LXC, lxc.c) splits the middle
+ * step: hcrun_oci_kit_prepare without the mount at create, and
+ * hcrun_oci_kit_mount from its start hook, which finds the channels still
+ * mounted after a stop and uses them again.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -128,9 +132,22 @@ static void kit_undo(struct hcrun_oci_kit *kit)
 		hcrun_report(&more);
 }
 
-/* Write the state, make the host paths, mount the tmpfs; undoes all on
- * error. */
-static int kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err)
+/* Mount channel i's tmpfs, or find its own still mounted there (a restart)
+ * and use it again; the record gains the tmpfs's mount ID. */
+static int kit_mount_one(struct hcrun_oci_kit *kit, size_t i, hc_error_t **err)
+{
+	struct hcrun_oci_channel *ch = &kit->channels[i];
+	bool reused = false;
+
+	if (hc_host_mount_with(hcrun_mounts(), &ch->host, ch->spec.size, kit->tag, &reused, err) <
+	    0)
+		return hc_error_prefix(err, "host channel %s", ch->spec.host_path);
+	return 0;
+}
+
+/* Write the state, make the host paths and, with mount, mount the tmpfs;
+ * undoes all on error. */
+static int kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
 {
 	size_t i;
 
@@ -139,8 +156,8 @@ static int kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err)
 	 * state that exists belongs to another prepare. */
 	if (access(kit->state_path, F_OK) == 0)
 		return hc_error_set(err, EEXIST,
-				    "%s exists: this bundle already has host channels (hcrun oci "
-				    "teardown removes them)",
+				    "%s exists: host channels are already recorded there (hcrun "
+				    "oci teardown removes them)",
 				    kit->state_path);
 	for (i = 0; i < kit->nchannels; i++)
 		kit->channels[i].host.real_path[0] = '\0';
@@ -148,7 +165,6 @@ static int kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err)
 		return -1;
 	for (i = 0; i < kit->nchannels; i++) {
 		struct hcrun_oci_channel *ch = &kit->channels[i];
-		bool reused = false;
 		size_t j;
 
 		if (hc_host_prepare(ch->spec.host_path, &ch->host, err) < 0) {
@@ -174,19 +190,58 @@ static int kit_prepare(struct hcrun_oci_kit *kit, hc_error_t **err)
 				goto undo;
 			}
 		}
-		if (hc_host_mount_with(hcrun_mounts(), &ch->host, ch->spec.size, kit->tag, &reused,
-				       err) < 0) {
-			hc_error_prefix(err, "host channel %s", ch->spec.host_path);
+		if (mount && kit_mount_one(kit, i, err) < 0)
 			goto undo;
-		}
 	}
 	/* Again, with each tmpfs's mount ID: teardown finds it by that. */
-	if (hcrun_oci_state_save(kit, err) < 0)
+	if (mount && hcrun_oci_state_save(kit, err) < 0)
 		goto undo;
 	return 0;
 undo:
 	kit_undo(kit);
 	return -1;
+}
+
+int hcrun_oci_kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
+{
+	sigset_t saved;
+	int ret;
+
+	if (!kit->checked)
+		return hc_error_set(err, EINVAL,
+				    "host channels not checked (hcrun_oci_kit_add_specs): "
+				    "nothing made");
+	/* A ^C half way would leave directories only a teardown removes. */
+	hcrun_signals_block(&saved);
+	ret = kit_prepare(kit, mount, err);
+	hcrun_signals_restore(&saved);
+	return ret;
+}
+
+int hcrun_oci_kit_mount(struct hcrun_oci_kit *kit, hc_error_t **err)
+{
+	sigset_t saved;
+	int ret = -1;
+	size_t i;
+
+	hcrun_signals_block(&saved);
+	for (i = 0; i < kit->nchannels; i++) {
+		if (kit->channels[i].host.real_path[0] == '\0') {
+			hc_error_set(err, ENOENT,
+				     "host channel %s: its directory was never made (a prepare "
+				     "that failed); %s lists what is left",
+				     kit->channels[i].spec.host_path, kit->state_path);
+			goto out;
+		}
+		/* Recorded one by one: what is mounted, teardown finds by its ID
+		 * even if a later channel fails. */
+		if (kit_mount_one(kit, i, err) < 0 || hcrun_oci_state_save(kit, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	hcrun_signals_restore(&saved);
+	return ret;
 }
 
 /* ------------------------------------------------------ kit and config */
@@ -211,7 +266,7 @@ int hcrun_oci_kit_attach(struct hcrun_oci_kit *kit, struct json_object *config, 
 		return config_path != NULL ? hc_error_prefix(err, "%s", config_path) : -1;
 	/* A ^C half way would leave mounts only a teardown removes. */
 	hcrun_signals_block(&saved);
-	if (kit_prepare(kit, err) < 0)
+	if (kit_prepare(kit, true, err) < 0)
 		goto out;
 	if (hcrun_oci_config_edit(config, kit, memory_add, poststop, kit->state_path, err) < 0 ||
 	    (config_path != NULL && hcrun_oci_json_save(config_path, config, 0644, err) < 0)) {
