@@ -547,11 +547,16 @@ static int ns_procs(pid_t init, struct ns_proc *procs, int max, bool *own)
 	return n;
 }
 
-/* Has pid exited: gone, or a zombie its parent has not reaped yet? cgroup
- * v1 shows an exited task's memory cgroup as the root. */
+/*
+ * Is pid exiting or gone: no such process, a zombie its parent has not
+ * reaped yet, or PF_EXITING in the flags of its stat (field 9)? cgroup v1
+ * shows the memory cgroup of such a task as the root, from the start of
+ * its exit.
+ */
 static bool exited(pid_t pid)
 {
-	char file[64], buf[512], *p;
+	char file[64], buf[512], state = '\0', *p;
+	unsigned long flags = 0;
 	ssize_t n;
 
 	snprintf(file, sizeof(file), "/proc/%d/stat", (int)pid);
@@ -559,7 +564,9 @@ static bool exited(pid_t pid)
 	if (n < 0)
 		return n == -ENOENT || n == -ESRCH;
 	p = strrchr(buf, ')');
-	return p != NULL && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+	if (p == NULL || sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return false;
+	return state == 'Z' || state == 'X' || (flags & 0x4 /* PF_EXITING */) != 0;
 }
 
 /*
