@@ -319,18 +319,18 @@ static int check_owner(const struct hcrun_oci_kit *kit, const char *name, hc_err
  */
 static int restore_propagation(const struct hcrun_oci_kit *kit, pid_t pid, hc_error_t **err)
 {
-	hc_cleanup_free struct stat *roots =
-		calloc(kit->nchannels ? kit->nchannels : 1, sizeof(*roots));
+	hc_cleanup_free struct stat *roots = NULL;
 	hc_cleanup_close int ns = -1;
 	char path[64];
 	size_t i;
 
-	if (roots == NULL)
-		return hc_error_sys(err, ENOMEM, "lxc hook start-host");
 	if (pid <= 0)
 		return hc_error_set(err, EINVAL,
 				    "lxc hook start-host: no container pid (LXC_PID) in the "
 				    "environment");
+	roots = calloc(kit->nchannels ? kit->nchannels : 1, sizeof(*roots));
+	if (roots == NULL)
+		return hc_error_sys(err, ENOMEM, "lxc hook start-host");
 	for (i = 0; i < kit->nchannels; i++)
 		if (stat(kit->channels[i].host.real_path, &roots[i]) < 0)
 			return hc_error_sys(err, errno, "host channel %s",
