@@ -428,9 +428,40 @@ TEST_F_TIMEOUT(memcg, enospc_when_channel_smaller_than_room, TIMEOUT_S)
 /* ------------------------------------------ every process of the container */
 
 /*
+ * On v2, the cgroup whose memory controller a process in path pays into:
+ * path itself when its cgroup.controllers lists memory, else the nearest
+ * ancestor that does (a child whose parent does not enable memory in its
+ * subtree_control is charged to that parent; LXC's exec leaf ".lxc" is
+ * one). path is cut in place; "/" is the root's.
+ */
+static void v2_memory_owner(const struct hct_cg *cg, char *path)
+{
+	char file[PATH_MAX * 2], buf[512];
+	char *slash, *save;
+
+	while (strcmp(path, "/") != 0) {
+		if (snprintf(file, sizeof(file), "%s%s/cgroup.controllers", cg->root, path) >=
+			    (int)sizeof(file) ||
+		    hct_read_file(file, buf, sizeof(buf)) < 0)
+			return; /* too long, gone, unreadable: as the kernel said */
+		save = NULL;
+		for (char *w = strtok_r(buf, " \n", &save); w != NULL;
+		     w = strtok_r(NULL, " \n", &save))
+			if (strcmp(w, "memory") == 0)
+				return;
+		slash = strrchr(path, '/');
+		if (slash == path)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}
+
+/*
  * The memory cgroup of pid as /proc/PID/cgroup gives it, relative to this
  * process's cgroup namespace ("/hcrun/NAME"): v1 the line whose controller
- * list holds "memory", v2 the "0::" line. -ENOENT when no line matches.
+ * list holds "memory", v2 the "0::" line, taken up to the cgroup whose
+ * memory controller it is (v2_memory_owner). -ENOENT when no line matches.
  */
 static int memcg_of(const struct hct_cg *cg, pid_t pid, char *path, size_t len)
 {
@@ -458,6 +489,8 @@ static int memcg_of(const struct hct_cg *cg, pid_t pid, char *path, size_t len)
 		if (memory) {
 			if (snprintf(path, len, "%s", where) >= (int)len)
 				return -ENAMETOOLONG;
+			if (cg->version == HCT_CG_V2)
+				v2_memory_owner(cg, path);
 			return 0;
 		}
 	}
