@@ -70,7 +70,7 @@ ROOTFS_STAMP := $(O)/rootfs.stamp
 all: $(LIBA) $(LIBSO) $(HCRUN) $(RUNTIME_SHIM) $(PROBE) $(ROOTFS_STAMP) ## build the library, hcrun (and hostchannel-runtime), hc-probe and the rootfs
 
 help: ## list the targets
-	@grep -E '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -hE '^[a-z_-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 deps: ## install what the project needs (apt-get; idempotent)
 	scripts/deps.sh
