@@ -823,6 +823,9 @@ TEST_F_TIMEOUT(hostpath, parent_swapped_for_a_symlink_before_start_is_refused, T
 	snprintf(spec, sizeof(spec), "%s:/mnt/ch:rw:" SIZE, host);
 	ASSERT_EQ(0, hch_run(&self->r, "create", self->box.name, "--host-channel", spec, NULL))
 	TH_LOG("%s", hch_log(&self->r));
+	/* Before anything of the attacker's is made, so that a failure here
+	 * (an engine that makes the host path only at start) leaves nothing. */
+	ASSERT_EQ(0, lstat(par, &st)) TH_LOG("create did not make %s", par);
 	/* The attacker's directory, with a "ch" of its own, behind the symlink. */
 	ASSERT_EQ(0, mkdir(target, 0755));
 	ASSERT_EQ(0, mkdir(tch, 0755));
