@@ -47,6 +47,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "hcrun.h"
@@ -309,39 +310,21 @@ static int check_owner(const struct hcrun_oci_kit *kit, const char *name, hc_err
 /*
  * LXC turns the container's whole mount tree into shared mounts once it has
  * pivoted into the rootfs (so that the rootfs is a peer group of its own),
- * which overrides the propagation each lxc.mount.entry asked for. The
- * start-host hook runs in the host's namespaces once the container is set
- * up, before its init runs: it enters the container's mount namespace and
- * gives each channel's bind its propagation back (contract section 3.4).
- * The container path is looked up from the container's root, where no
- * symlink leads out; what is found there must be the root of the channel's
- * tmpfs, as the host sees it, or nothing is changed.
+ * which overrides the propagation each bind was made with. The start-host
+ * hook runs in the host's namespaces once the container is set up, before
+ * its init runs: it enters the container's mount namespace and gives each
+ * channel's bind its propagation back (contract section 3.4). The
+ * container path is looked up from the container's root, where no symlink
+ * leads out; what is found there must be the root of the channel's tmpfs,
+ * as the host sees it (roots), or nothing is changed.
  */
-static int restore_propagation(const struct hcrun_oci_kit *kit, pid_t pid, hc_error_t **err)
+static int propagate_in(const struct hcrun_oci_kit *kit, const struct stat *roots, int ns,
+			hc_error_t **err)
 {
-	hc_cleanup_free struct stat *roots = NULL;
-	hc_cleanup_close int ns = -1;
-	char path[64];
 	size_t i;
 
-	if (pid <= 0)
-		return hc_error_set(err, EINVAL,
-				    "lxc hook start-host: no container pid (LXC_PID) in the "
-				    "environment");
-	roots = calloc(kit->nchannels ? kit->nchannels : 1, sizeof(*roots));
-	if (roots == NULL)
-		return hc_error_sys(err, ENOMEM, "lxc hook start-host");
-	for (i = 0; i < kit->nchannels; i++)
-		if (stat(kit->channels[i].host.real_path, &roots[i]) < 0)
-			return hc_error_sys(err, errno, "host channel %s",
-					    kit->channels[i].spec.host_path);
-	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
-	ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		return hc_error_sys(err, errno, "open %s", path);
 	if (setns(ns, CLONE_NEWNS) < 0)
-		return hc_error_sys(err, errno, "enter the mount namespace of container pid %d",
-				    (int)pid);
+		return hc_error_sys(err, errno, "enter the container's mount namespace");
 	for (i = 0; i < kit->nchannels; i++) {
 		const struct hcrun_oci_channel *ch = &kit->channels[i];
 		hc_cleanup_close int fd =
@@ -366,6 +349,70 @@ static int restore_propagation(const struct hcrun_oci_kit *kit, pid_t pid, hc_er
 					    ch->spec.container_path,
 					    hc_propagation_name(ch->spec.propagation));
 	}
+	return 0;
+}
+
+/*
+ * The setns() is a child's, which exits at once: hcrun itself stays in the
+ * host's mount namespace, where its /proc is the one of its pid namespace
+ * (a sanitizer's exit-time checks read /proc/self) and its messages are
+ * reported. The child's message comes back through a pipe.
+ */
+static int restore_propagation(const struct hcrun_oci_kit *kit, pid_t pid, hc_error_t **err)
+{
+	hc_cleanup_free struct stat *roots = NULL;
+	hc_cleanup_close int ns = -1, rd = -1;
+	char path[64], msg[1024];
+	int fds[2], status;
+	ssize_t n, got = 0;
+	pid_t child;
+	size_t i;
+
+	if (pid <= 0)
+		return hc_error_set(err, EINVAL,
+				    "lxc hook start-host: no container pid (LXC_PID) in the "
+				    "environment");
+	roots = calloc(kit->nchannels ? kit->nchannels : 1, sizeof(*roots));
+	if (roots == NULL)
+		return hc_error_sys(err, ENOMEM, "lxc hook start-host");
+	for (i = 0; i < kit->nchannels; i++)
+		if (stat(kit->channels[i].host.real_path, &roots[i]) < 0)
+			return hc_error_sys(err, errno, "host channel %s",
+					    kit->channels[i].spec.host_path);
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return hc_error_sys(err, errno, "open %s", path);
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return hc_error_sys(err, errno, "lxc hook start-host: pipe");
+	rd = fds[0];
+	child = fork();
+	if (child < 0) {
+		close(fds[1]);
+		return hc_error_sys(err, errno, "lxc hook start-host: fork");
+	}
+	if (child == 0) {
+		hc_error_t *e = NULL;
+
+		close(fds[0]);
+		if (propagate_in(kit, roots, ns, &e) < 0) {
+			if (e != NULL && e->msg != NULL)
+				(void)!write(fds[1], e->msg, strlen(e->msg));
+			_exit(1);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	while (got < (ssize_t)sizeof(msg) - 1 &&
+	       ((n = read(rd, msg + got, sizeof(msg) - 1 - got)) > 0 || (n < 0 && errno == EINTR)))
+		got += n > 0 ? n : 0;
+	msg[got] = '\0';
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return hc_error_sys(err, errno, "lxc hook start-host: waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return hc_error_set(err, EIO, "lxc hook start-host, container pid %d: %s", (int)pid,
+				    got > 0 ? msg : "the child failed");
 	return 0;
 }
 
