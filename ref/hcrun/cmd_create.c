@@ -17,6 +17,6 @@ int hcrun_cmd_create(int argc, char *argv[], hc_error_t **err)
 		ret = hcrun_create(&o, err);
 	if (ret == 0)
 		printf("%s\n", o.cfg.name);
-	hcrun_config_clear(&o.cfg);
+	hcrun_create_opts_clear(&o);
 	return ret < 0 ? HCRUN_EXIT_ERROR : 0;
 }

@@ -10,7 +10,9 @@
  *  - the hook, for engines that run hooks.d (podman, CRI-O): "hook
  *    precreate" reads the config on stdin, does what prepare does for the
  *    specs in the annotation org.hostchannel.spec and prints the new
- *    config; "hook poststop" reads the OCI state and tears down.
+ *    config; "hook poststop" reads the OCI state and tears down. The
+ *    annotation is whoever starts the container's: precreate applies the
+ *    host policy (policy.c), which "policy" prints and tries specs on.
  * Same grammar, same messages, same exit code (125) as hcrun create. This
  * file parses each subcommand's options and makes one call into the kit's
  * core: oci_kit.c (prepare, teardown, keep), oci_hook.c (the hook).
@@ -28,7 +30,8 @@ static const char oci_usage[] =
 	"Usage: hcrun oci prepare [OPTIONS] --host-channel SPEC... BUNDLE\n"
 	"       hcrun oci teardown [--force] BUNDLE|STATE_FILE\n"
 	"       hcrun oci keep BUNDLE|STATE_FILE\n"
-	"       hcrun oci hook precreate|poststop\n"
+	"       hcrun oci hook precreate [--policy FILE] | poststop\n"
+	"       hcrun oci policy [--policy FILE] [SPEC...]\n"
 	"\n"
 	"Host channels for OCI engines (runc, podman, CRI-O) that have no\n"
 	"--host-channel (see ref/hook/README.md).\n"
@@ -44,6 +47,8 @@ static const char oci_usage[] =
 	"    --id ID               the tmpfs source is " HCRUN_OCI_TAG_PREFIX "ID (default:\n"
 	"                          random)\n"
 	"    --no-hook             do not add the poststop hook (the caller tears down)\n"
+	"    --policy FILE         apply the host policy FILE to the specs (default:\n"
+	"                          none, the specs are the administrator's)\n"
 	"teardown  unmount and remove exactly what prepare made (the poststop hook);\n"
 	"          after \"keep\" it only clears the mark; --force ignores it\n"
 	"keep      the next teardown leaves the channels (a restart of the container)\n"
@@ -52,7 +57,14 @@ static const char oci_usage[] =
 	"          " HCRUN_OCI_ANN_SPEC " (SPEC[;SPEC...], %2C for a comma; " HCRUN_OCI_ANN_MEMORY
 	"=true\n"
 	"          as --memory-add-channel); poststop reads the OCI state on stdin\n"
-	"          and tears down (states in " HCRUN_OCI_HOOK_DIR ")\n";
+	"          and tears down (states in " HCRUN_OCI_HOOK_DIR ")\n"
+	"          The specs of the annotation are whoever starts the container's:\n"
+	"          precreate applies the host policy of --policy FILE, else of\n"
+	"          $" HCRUN_POLICY_ENV ", else of " HCRUN_POLICY_DEFAULT "\n"
+	"          (the built-in defaults when that is absent; docs/policy.md)\n"
+	"policy    print the host policy the hook would apply (or FILE's), as a\n"
+	"          policy file; with SPECs, check each against it, touching\n"
+	"          nothing. A malformed file, or a spec refused: exit 125\n";
 
 static int oci_prepare(int argc, char *argv[], hc_error_t **err)
 {
@@ -61,12 +73,15 @@ static int oci_prepare(int argc, char *argv[], hc_error_t **err)
 		{"memory-add-channel", no_argument, NULL, 'm'},
 		{"id", required_argument, NULL, 'i'},
 		{"no-hook", no_argument, NULL, 'n'},
+		{"policy", required_argument, NULL, 'p'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct hcrun_oci_prepare_opts o = {.hook = true};
+	struct hcrun_policy policy = {0};
 	hc_cleanup_free char **specs = NULL;
-	int c;
+	const char *policy_path = NULL;
+	int c, ret;
 
 	specs = calloc(argc + 1, sizeof(char *));
 	if (specs == NULL)
@@ -85,6 +100,9 @@ static int oci_prepare(int argc, char *argv[], hc_error_t **err)
 		case 'n':
 			o.hook = false;
 			break;
+		case 'p':
+			policy_path = optarg;
+			break;
 		}
 	}
 	if (c != HCRUN_OPT_END)
@@ -94,7 +112,79 @@ static int oci_prepare(int argc, char *argv[], hc_error_t **err)
 				    "oci prepare: expected one BUNDLE (see hcrun oci --help)");
 	o.bundle = argv[optind];
 	o.specs = specs;
-	return hcrun_oci_prepare(&o, err) < 0 ? HCRUN_EXIT_ERROR : 0;
+	if (policy_path != NULL) {
+		if (hcrun_policy_load(policy_path, &policy, err) < 0)
+			return hc_error_prefix(err, "--policy");
+		o.policy = &policy;
+	}
+	ret = hcrun_oci_prepare(&o, err) < 0 ? HCRUN_EXIT_ERROR : 0;
+	hcrun_policy_clear(&policy);
+	return ret;
+}
+
+/* hook precreate [--policy FILE], hook poststop: argv[0] is the stage. */
+static int oci_hook(int argc, char *argv[], hc_error_t **err)
+{
+	static const struct option longopts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *policy_path = NULL;
+	bool precreate;
+	int c;
+
+	if (argc < 1 || (strcmp(argv[0], "precreate") != 0 && strcmp(argv[0], "poststop") != 0))
+		return hc_error_set(err, EINVAL,
+				    "oci hook: expected precreate or poststop (see hcrun oci "
+				    "--help)");
+	precreate = strcmp(argv[0], "precreate") == 0;
+	while ((c = hcrun_getopt(argc, argv, precreate ? "oci hook precreate" : "oci hook poststop",
+				 "+:h", precreate ? longopts : longopts + 1, oci_usage, err)) > 0)
+		policy_path = optarg;
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
+	if (optind != argc)
+		return hc_error_set(err, EINVAL,
+				    "oci hook %s: unexpected \"%s\" (see hcrun oci --help)",
+				    argv[0], argv[optind]);
+	if (precreate)
+		return hcrun_oci_hook_precreate(STDIN_FILENO, stdout, policy_path, err) < 0
+			       ? HCRUN_EXIT_ERROR
+			       : 0;
+	return hcrun_oci_hook_poststop(STDIN_FILENO, err) < 0 ? HCRUN_EXIT_ERROR : 0;
+}
+
+/* policy [--policy FILE] [SPEC...]: the policy the hook would apply, and
+ * what it says of each SPEC, touching nothing. */
+static int oci_policy(int argc, char *argv[], hc_error_t **err)
+{
+	static const struct option longopts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct hcrun_oci_kit kit = {0};
+	struct hcrun_policy policy = {0};
+	const char *policy_path = NULL;
+	int c, ret = HCRUN_EXIT_ERROR;
+
+	while ((c = hcrun_getopt(argc, argv, "oci policy", "+:h", longopts, oci_usage, err)) > 0)
+		policy_path = optarg;
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
+	if (hcrun_policy_load_default(policy_path, &policy, err) < 0)
+		return HCRUN_EXIT_ERROR;
+	/* The gate itself, as the hook walks it: a spec it passes here, the
+	 * hook passes too (as long as the disk stays as it is). */
+	if (hcrun_oci_kit_add_specs(&kit, &policy, argv + optind, (size_t)(argc - optind), err) ==
+	    0) {
+		hcrun_policy_print(&policy, stdout);
+		ret = 0;
+	}
+	hcrun_oci_kit_clear(&kit);
+	hcrun_policy_clear(&policy);
+	return ret;
 }
 
 static int oci_teardown_or_keep(int argc, char *argv[], bool keep, hc_error_t **err)
@@ -131,8 +221,8 @@ int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err)
 
 	if (argc < 2) {
 		hc_error_set(err, EINVAL,
-			     "oci: expected prepare, teardown, keep or hook (see hcrun oci "
-			     "--help)");
+			     "oci: expected prepare, teardown, keep, hook or policy (see hcrun "
+			     "oci --help)");
 		return HCRUN_EXIT_ERROR;
 	}
 	verb = argv[1];
@@ -148,11 +238,10 @@ int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err)
 		return oci_teardown_or_keep(argc - 1, argv + 1, false, err);
 	if (strcmp(verb, "keep") == 0)
 		return oci_teardown_or_keep(argc - 1, argv + 1, true, err);
-	if (strcmp(verb, "hook") == 0 && argc == 3 && strcmp(argv[2], "precreate") == 0)
-		return hcrun_oci_hook_precreate(STDIN_FILENO, stdout, err) < 0 ? HCRUN_EXIT_ERROR
-									       : 0;
-	if (strcmp(verb, "hook") == 0 && argc == 3 && strcmp(argv[2], "poststop") == 0)
-		return hcrun_oci_hook_poststop(STDIN_FILENO, err) < 0 ? HCRUN_EXIT_ERROR : 0;
+	if (strcmp(verb, "hook") == 0)
+		return oci_hook(argc - 2, argv + 2, err);
+	if (strcmp(verb, "policy") == 0)
+		return oci_policy(argc - 1, argv + 1, err);
 	hc_error_set(err, EINVAL, "oci: unknown command \"%s\" (see hcrun oci --help)", verb);
 	return HCRUN_EXIT_ERROR;
 }

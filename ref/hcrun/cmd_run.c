@@ -16,12 +16,12 @@ int hcrun_cmd_run(int argc, char *argv[], hc_error_t **err)
 
 	ret = hcrun_create_parse(argc, argv, true, &o, err);
 	if (ret != 0) {
-		hcrun_config_clear(&o.cfg);
+		hcrun_create_opts_clear(&o);
 		return ret < 0 ? HCRUN_EXIT_ERROR : 0;
 	}
 	ret = hcrun_run(&o, err);
 	if (ret == 0 && o.detach)
 		printf("%s\n", o.cfg.name);
-	hcrun_config_clear(&o.cfg);
+	hcrun_create_opts_clear(&o);
 	return ret;
 }

@@ -2,8 +2,8 @@
 /*
  * hostchannel-runtime's command line: runc's, read but never changed (the
  * real runtime gets it byte for byte), only the leading
- * --hostchannel-runtime=PATH, ours, taken out (dockerd's runtimeArgs put
- * it there). runc's CLI parses with Go's flag rules: one or two dashes,
+ * --hostchannel-runtime=PATH and --hostchannel-policy=FILE, ours, taken out
+ * (dockerd's runtimeArgs put them there). runc's CLI parses with Go's flag rules: one or two dashes,
  * a value after '=' or in the next word, flags before the operands:
  *
  *   runc [--root R] [--log F] [--log-format text|json] [--debug]
@@ -21,7 +21,8 @@
 
 #include "hcrun.h"
 
-#define SHIM_OPT "--hostchannel-runtime"
+#define SHIM_OPT	"--hostchannel-runtime"
+#define SHIM_POLICY_OPT "--hostchannel-policy" /* the host policy file (policy.c) */
 
 /* runc's global options that take a value. */
 static const char *const global_values[] = {"root", "log", "log-format", "criu", "rootless", NULL};
@@ -124,6 +125,15 @@ int hcrun_cmd_runtime(int argc, char *argv[])
 		}
 		if (strcmp(argv[i], SHIM_OPT) == 0 && i + 1 < argc) {
 			want = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		if (strncmp(argv[i], SHIM_POLICY_OPT "=", sizeof(SHIM_POLICY_OPT)) == 0) {
+			cmd.policy = argv[i++] + sizeof(SHIM_POLICY_OPT);
+			continue;
+		}
+		if (strcmp(argv[i], SHIM_POLICY_OPT) == 0 && i + 1 < argc) {
+			cmd.policy = argv[i + 1];
 			i += 2;
 			continue;
 		}

@@ -31,6 +31,9 @@ static const char create_usage[] =
 	"                            host path must not exist; neither path may\n"
 	"                            share or nest with another channel's;\n"
 	"                            default rw, 64M\n"
+	"      --policy FILE         check the channels against the host policy FILE\n"
+	"                            (docs/policy.md), as the OCI hook and the runtime\n"
+	"                            shim do; default: none (the specs are yours)\n"
 	"  -m, --memory SIZE         memory limit (e.g. 512M, 1.5G; 1024-based)\n"
 	"      --memory-add-channel  raise the limit by the sum of the channel sizes\n"
 	"                            (the channel pages the container writes are\n"
@@ -62,6 +65,7 @@ enum {
 	OPT_PRIVILEGED,
 	OPT_NET,
 	OPT_RM,
+	OPT_POLICY,
 };
 
 /* "rootfs" beside the executable: build/rootfs for build/hcrun. */
@@ -108,6 +112,25 @@ static int set_rootfs(const char *given, struct hcrun_config *cfg, hc_error_t **
 		return hc_error_sys(err, errno, "%s \"%s\"", what, path);
 	if (!S_ISDIR(sb.st_mode))
 		return hc_error_set(err, ENOTDIR, "%s \"%s\" is not a directory", what, path);
+	return 0;
+}
+
+/* Under --policy: the policy first, before the checks that look at the
+ * disk (as the OCI kit's gate). */
+static int check_policy(const struct hcrun_create_opts *o, hc_error_t **err)
+{
+	hc_cleanup_free const struct hc_spec **specs = NULL;
+	size_t i;
+
+	if (!o->policy_set)
+		return 0;
+	specs = calloc(o->cfg.nchannels ? o->cfg.nchannels : 1, sizeof(*specs));
+	if (specs == NULL)
+		return hc_error_sys(err, ENOMEM, "--policy");
+	for (i = 0; i < o->cfg.nchannels; i++)
+		specs[i] = &o->cfg.channels[i].spec;
+	if (hcrun_policy_check_specs(&o->policy, specs, o->cfg.nchannels, err) < 0)
+		return hc_error_prefix(err, "--host-channel");
 	return 0;
 }
 
@@ -183,11 +206,12 @@ int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opt
 		{"tty", no_argument, NULL, 't'},
 		{"rm", no_argument, NULL, OPT_RM},
 		{"detach", no_argument, NULL, 'd'},
+		{"policy", required_argument, NULL, OPT_POLICY},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *cmd = run ? "run" : "create";
-	const char *rootfs = NULL;
+	const char *rootfs = NULL, *policy = NULL;
 	uint64_t add = 0, drop = 0, mask;
 	bool privileged = false;
 	struct hc_limits limits;
@@ -261,6 +285,9 @@ int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opt
 		case OPT_RM:
 			o->rm = true;
 			break;
+		case OPT_POLICY:
+			policy = optarg;
+			break;
 		case 'd':
 			if (!run)
 				return hc_error_set(
@@ -278,8 +305,21 @@ int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opt
 		o->cfg.caps = add;
 	else
 		o->cfg.caps = (o->cfg.caps | add) & ~drop;
-	if (set_rootfs(rootfs, &o->cfg, err) < 0 || check_channels(&o->cfg, err) < 0 ||
+	if (policy != NULL) {
+		if (hcrun_policy_load(policy, &o->policy, err) < 0)
+			return hc_error_prefix(err, "--policy");
+		o->policy_set = true;
+	}
+	if (set_rootfs(rootfs, &o->cfg, err) < 0 || check_policy(o, err) < 0 ||
+	    check_channels(&o->cfg, err) < 0 ||
 	    set_argv(argc - optind, argv + optind, &o->cfg, err) < 0)
 		return -1;
 	return 0;
+}
+
+void hcrun_create_opts_clear(struct hcrun_create_opts *o)
+{
+	hcrun_config_clear(&o->cfg);
+	hcrun_policy_clear(&o->policy);
+	o->policy_set = false;
 }

@@ -295,6 +295,92 @@ int hcrun_host_path_absent(const struct hc_spec *a, hc_error_t **err);
  * channels before it (a symlinked parent the spelled paths hide)? */
 int hcrun_real_paths_conflict(const struct hcrun_channel *chans, size_t i, hc_error_t **err);
 
+/* ----------------------------------------------------------- policy.c */
+
+/*
+ * The host policy: what specs from input that is not the administrator's
+ * (an annotation, a container's environment: whoever starts a container
+ * writes them) may ask of the host. The hook and the shim always apply
+ * one; hcrun create/run, hcrun oci prepare only with --policy FILE.
+ * docs/policy.md is the reference of the file's format.
+ */
+#define HCRUN_POLICY_DEFAULT "/etc/hostchannel/policy.conf"
+#define HCRUN_POLICY_ENV     "HOSTCHANNEL_POLICY" /* the engine's environment, never the container's */
+#define HCRUN_POLICY_NONE    UINT64_MAX		  /* a limit of "none" */
+
+enum hcrun_policy_key {
+	HCRUN_POLICY_ALLOW_PREFIX = 0,
+	HCRUN_POLICY_CREATE_PARENTS,
+	HCRUN_POLICY_MAX_SIZE,
+	HCRUN_POLICY_MAX_TOTAL,
+	HCRUN_POLICY_MAX_CHANNELS,
+	HCRUN_POLICY_ALLOW_RW,
+	HCRUN_POLICY_ALLOW_PROPAGATION,
+	HCRUN_POLICY_ENV_SPECS,
+	HCRUN_POLICY_NKEYS,
+};
+
+struct hcrun_policy_prefix {
+	char path[PATH_MAX]; /* absolute, cleaned as given ("/" allows everything) */
+	unsigned int line;   /* 0: the built-in default */
+};
+
+struct hcrun_policy {
+	char file[PATH_MAX];		      /* the file read, or the one that was absent */
+	bool from_file;			      /* false: the built-in defaults (file absent) */
+	struct hcrun_policy_prefix *prefixes; /* owned */
+	size_t nprefixes;
+	bool create_parents;
+	uint64_t max_size;     /* bytes per channel, or HCRUN_POLICY_NONE */
+	uint64_t max_total;    /* bytes per container, or HCRUN_POLICY_NONE */
+	uint64_t max_channels; /* per container, or HCRUN_POLICY_NONE */
+	bool allow_rw;
+	unsigned int propagation; /* bit (1 << enum hc_propagation) per word allowed */
+	bool env_specs;
+	unsigned int line[HCRUN_POLICY_NKEYS]; /* where each key was set; 0: default */
+};
+
+/* The policy file at path (it must exist), keys it does not set at their
+ * built-in defaults. A malformed file is refused with its line number. */
+int hcrun_policy_load(const char *path, struct hcrun_policy *p, hc_error_t **err);
+/*
+ * For the hook and the shim: the file given (an option of the admin's), else
+ * $HOSTCHANNEL_POLICY, else HCRUN_POLICY_DEFAULT, which alone may be absent
+ * (then the built-in defaults: docs/policy.md says which and why).
+ */
+int hcrun_policy_load_default(const char *given, struct hcrun_policy *p, hc_error_t **err);
+void hcrun_policy_clear(struct hcrun_policy *p);
+/* The policy as a policy file that says the same (hcrun oci policy). */
+void hcrun_policy_print(const struct hcrun_policy *p, FILE *out);
+/* The key's name ("allow-prefix"), for messages. */
+const char *hcrun_policy_key_name(enum hcrun_policy_key key);
+
+/*
+ * Every spec of one container, before anything is made: how many, each
+ * one's host path (resolved as prepare will resolve it: the real path of
+ * its deepest existing ancestor, the missing part appended), the parents it
+ * would create, its size, rw, its propagation, and the sum of the sizes.
+ * A refusal names the rule (the key), the file (or the built-in default)
+ * and the spec's field. Touches nothing.
+ */
+int hcrun_policy_check_specs(const struct hcrun_policy *p, const struct hc_spec *const specs[],
+			     size_t nspecs, hc_error_t **err);
+/* Only the count: before the specs are even parsed. */
+int hcrun_policy_check_count(const struct hcrun_policy *p, size_t nspecs, hc_error_t **err);
+/*
+ * The same path rules again, on what prepare is about to make: called from
+ * hc_host_prepare_journal's journal before each directory is made, with
+ * host->real_path (what prepare resolved, and will walk with O_NOFOLLOW)
+ * and host->pending (the directory it makes next). Closes the window
+ * between the gate's check and prepare, in which a symlink could be planted
+ * in a parent: what is checked here is what gets made. A no-op for any
+ * other journal step.
+ */
+int hcrun_policy_check_host(const struct hcrun_policy *p, const struct hc_host *host,
+			    hc_error_t **err);
+/* The rule env-specs: may a container's environment variable (name) ask? */
+int hcrun_policy_check_env(const struct hcrun_policy *p, const char *name, hc_error_t **err);
+
 /* ------------------------------------------------------ create_opts.c */
 
 struct hcrun_create_opts {
@@ -302,12 +388,18 @@ struct hcrun_create_opts {
 	bool name_given;
 	bool detach; /* run only */
 	bool rm;
+	/* --policy FILE: the host policy the channels are checked against,
+	 * by the parser and again by create's prepare (policy.c). */
+	bool policy_set;
+	struct hcrun_policy policy;
 };
 
 /* Parse create/run options (argv[0] is the verb). Returns 0, 1 when --help
- * was printed, -1 on a bad option. Validates everything; touches nothing. */
+ * was printed, -1 on a bad option. Validates everything; touches nothing.
+ * hcrun_create_opts_clear frees what it holds, whatever it returned. */
 int hcrun_create_parse(int argc, char *argv[], bool run, struct hcrun_create_opts *o,
 		       hc_error_t **err);
+void hcrun_create_opts_clear(struct hcrun_create_opts *o);
 
 /* --------------------------------------------------------- lifecycle.c */
 
@@ -423,6 +515,9 @@ struct hcrun_oci_kit {
 	char tag[HCRUN_OCI_ID_MAX + sizeof(HCRUN_OCI_TAG_PREFIX)];
 	bool keep;    /* the next teardown is a restart's: leave the channels */
 	bool checked; /* set by the gate alone: attach makes nothing without it */
+	/* The gate's policy (borrowed), checked again by prepare; NULL: the
+	 * specs are the administrator's. */
+	const struct hcrun_policy *policy;
 	size_t nchannels;
 	struct hcrun_oci_channel *channels; /* owned */
 };
@@ -475,10 +570,11 @@ void hcrun_oci_spec_list_clear(struct hcrun_oci_spec_list *list);
  * (grammar and bounds, paths that share or nest, host paths that exist),
  * into kit->channels, and mark the kit checked. Touches nothing. Each entry
  * point calls it once with all the container's specs, before anything is
- * made; checks on untrusted specs go here.
+ * made. policy (NULL: none, the specs are the administrator's) is checked
+ * first, and again by prepare on what it makes (policy.c).
  */
-int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size_t nspecs,
-			    hc_error_t **err);
+int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, const struct hcrun_policy *policy,
+			    char *const specs[], size_t nspecs, hc_error_t **err);
 /* The kit's tmpfs source, HCRUN_OCI_TAG_PREFIX + id (checked as a name;
  * NULL: random). */
 int hcrun_oci_kit_set_tag(struct hcrun_oci_kit *kit, const char *id, hc_error_t **err);
@@ -518,6 +614,7 @@ struct hcrun_oci_prepare_opts {
 	const char *id; /* --id, NULL: random */
 	bool memory_add;
 	bool hook; /* add the poststop hook that runs "hcrun oci teardown" */
+	const struct hcrun_policy *policy; /* --policy, NULL: none */
 };
 
 /* hcrun oci prepare: the specs through the gate, then attach to
@@ -531,10 +628,11 @@ int hcrun_oci_keep(const char *target, hc_error_t **err);
 /* --------------------------------------------------------- oci_hook.c */
 
 /* The precreate hook: the runtime config from in_fd, the specs of its
- * annotation HCRUN_OCI_ANN_SPEC through the gate and attach (state in the
- * hook's directory), the new config on out; a config without the
- * annotation goes out unchanged. */
-int hcrun_oci_hook_precreate(int in_fd, FILE *out, hc_error_t **err);
+ * annotation HCRUN_OCI_ANN_SPEC through the gate, under the host policy
+ * (policy_path: --policy, NULL: hcrun_policy_load_default's), and attach
+ * (state in the hook's directory), the new config on out; a config without
+ * the annotation goes out unchanged. */
+int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_error_t **err);
 /* The poststop hook: the OCI state from in_fd; releases the state its
  * annotation (or its bundle's config.json) names, only in the hook's
  * directory, then removes that directory when it is empty. */
@@ -568,6 +666,7 @@ struct hcrun_runtime_cmd {
 			     * (less --hostchannel-runtime), NULL-terminated; owned
 			     * array, borrowed strings */
 	char runtime[PATH_MAX]; /* the real runtime's path */
+	const char *policy;	/* --hostchannel-policy, NULL: the default (policy.c) */
 	const char *root;	/* --root, NULL: the runtime's default */
 	const char *log;	/* --log, NULL: none */
 	bool log_json;		/* --log-format json */

@@ -79,11 +79,20 @@ static int claim(struct hcrun_create_opts *o, int *lock, hc_error_t **err)
  * once its identity is known, so that a create killed at any point leaves gc
  * a record of exactly what it made (the record is in st, filled in place).
  */
+struct create_journal {
+	const struct hcrun_state *st;
+	const struct hcrun_policy *policy; /* --policy, NULL: none */
+};
+
 static int journal_channel(void *arg, const struct hc_host *host, hc_error_t **err)
 {
-	const struct hcrun_state *st = arg;
+	const struct create_journal *j = arg;
+	const struct hcrun_state *st = j->st;
 
-	(void)host;
+	/* Under --policy: its path rules again, on the real path prepare is
+	 * about to make, before it makes anything (policy.c says why). */
+	if (j->policy != NULL && hcrun_policy_check_host(j->policy, host, err) < 0)
+		return hc_error_prefix(err, "--host-channel");
 	hcrun_fault("create", "before a channel journal entry");
 	if (hcrun_state_save(st, err) < 0)
 		return -1;
@@ -94,6 +103,7 @@ static int journal_channel(void *arg, const struct hc_host *host, hc_error_t **e
 static int create(struct hcrun_create_opts *o, hc_error_t **err)
 {
 	struct hcrun_state st = {.exit_code = -1, .auto_remove = o->rm};
+	struct create_journal journal = {&st, o->policy_set ? &o->policy : NULL};
 	int lock = -1;
 	size_t i;
 
@@ -112,8 +122,8 @@ static int create(struct hcrun_create_opts *o, hc_error_t **err)
 	for (i = 0; i < st.cfg.nchannels; i++) {
 		struct hcrun_channel *ch = &st.cfg.channels[i];
 
-		if (hc_host_prepare_journal(ch->spec.host_path, &ch->host, journal_channel, &st,
-					    err) < 0) {
+		if (hc_host_prepare_journal(ch->spec.host_path, &ch->host, journal_channel,
+					    &journal, err) < 0) {
 			/* It undid what it made: the rollback must not touch its path. */
 			memset(&ch->host, 0, sizeof(ch->host));
 			hc_error_prefix(err, "--host-channel");

@@ -252,7 +252,8 @@ int hcrun_lxc_config(const struct hcrun_lxc_config_opts *o, FILE *out, hc_error_
 
 	/* Everything checked before the disk is touched, as hcrun create:
 	 * the specs (the gate), the name, the paths the lines will carry. */
-	if (hcrun_oci_kit_add_specs(&kit, o->specs, o->nspecs, err) < 0)
+	/* The administrator's specs (an LXC config is root's): no policy. */
+	if (hcrun_oci_kit_add_specs(&kit, NULL, o->specs, o->nspecs, err) < 0)
 		goto out;
 	if (hcrun_name_check(o->name, err) < 0) {
 		hc_error_prefix(err, "--name");

@@ -37,9 +37,10 @@ static int make_hook_dir(const char *path, hc_error_t **err)
 	return 0;
 }
 
-int hcrun_oci_hook_precreate(int in_fd, FILE *out, hc_error_t **err)
+int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_error_t **err)
 {
 	struct json_object *config __attribute__((cleanup(hcrun_oci_put))) = NULL;
+	struct hcrun_policy policy = {0};
 	struct hcrun_oci_kit kit = {0};
 	struct hcrun_oci_spec_list list = {0};
 	char id[HCRUN_OCI_ID_MAX + 1];
@@ -55,10 +56,14 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, hc_error_t **err)
 			json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN));
 		return 0;
 	}
-	if (hcrun_oci_spec_list_split(text, "annotation " HCRUN_OCI_ANN_SPEC, &list, err) < 0)
+	/* Read only for a container that asks: a broken policy file must not
+	 * stop the others. The annotation is whoever starts the container's. */
+	if (hcrun_policy_load_default(policy_path, &policy, err) < 0)
 		return -1;
+	if (hcrun_oci_spec_list_split(text, "annotation " HCRUN_OCI_ANN_SPEC, &list, err) < 0)
+		goto out;
 	mem = hcrun_oci_annotation(config, HCRUN_OCI_ANN_MEMORY);
-	if (hcrun_oci_kit_add_specs(&kit, list.specs, list.nspecs, err) < 0 ||
+	if (hcrun_oci_kit_add_specs(&kit, &policy, list.specs, list.nspecs, err) < 0 ||
 	    hcrun_oci_random_id(id, sizeof(id), err) < 0 ||
 	    hcrun_oci_kit_set_tag(&kit, id, err) < 0)
 		goto out;
@@ -79,6 +84,7 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, hc_error_t **err)
 out:
 	hcrun_oci_kit_clear(&kit);
 	hcrun_oci_spec_list_clear(&list);
+	hcrun_policy_clear(&policy);
 	return ret;
 }
 

@@ -32,24 +32,31 @@
 
 /*
  * THE GATE: every spec a container asks for passes here, from whichever
- * input (--host-channel, the hook's annotation), before anything is made;
- * hcrun_oci_kit_attach() makes nothing for a kit that did not pass it. The
- * same checks, and the same words, as hcrun create: every spec parsed
- * against the system's bounds, no two channels sharing or nesting a path,
- * no host path that exists. A check that applies to every spec (a host
- * policy on what untrusted input may ask for) belongs here too. Nothing on
- * disk is touched.
+ * input (--host-channel, the hook's annotation, the shim's), before
+ * anything is made; hcrun_oci_kit_attach() makes nothing for a kit that did
+ * not pass it. The same checks, and the same words, as hcrun create: every
+ * spec parsed against the system's bounds, no two channels sharing or
+ * nesting a path, no host path that exists. For input that is not the
+ * administrator's, the host policy (policy.c) comes before the checks that
+ * look at the disk, so that a refusal says nothing of what exists outside
+ * the allowed prefixes; prepare checks its path rules again on what it is
+ * about to make (kit_journal). Nothing on disk is touched.
  */
-int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size_t nspecs,
-			    hc_error_t **err)
+int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, const struct hcrun_policy *policy,
+			    char *const specs[], size_t nspecs, hc_error_t **err)
 {
+	hc_cleanup_free const struct hc_spec **parsed = NULL;
 	struct hc_limits limits;
 	size_t i, j;
 
+	/* Counted first: a thousand specs cost nothing to refuse. */
+	if (policy != NULL && hcrun_policy_check_count(policy, nspecs, err) < 0)
+		return hc_error_prefix(err, "--host-channel");
 	if (hc_limits_from_system(&limits, err) < 0)
 		return -1;
 	kit->channels = calloc(nspecs ? nspecs : 1, sizeof(*kit->channels));
-	if (kit->channels == NULL)
+	parsed = calloc(nspecs ? nspecs : 1, sizeof(*parsed));
+	if (kit->channels == NULL || parsed == NULL)
 		return hc_error_sys(err, ENOMEM, "--host-channel");
 	for (i = 0; i < nspecs; i++) {
 		struct hc_spec *a = &kit->channels[i].spec;
@@ -57,15 +64,23 @@ int hcrun_oci_kit_add_specs(struct hcrun_oci_kit *kit, char *const specs[], size
 		if (hc_spec_parse(specs[i], &limits, a, err) < 0)
 			return hc_error_prefix(err, "--host-channel");
 		kit->nchannels = i + 1;
-		for (j = 0; j < i; j++)
-			if (hcrun_channels_conflict(a, &kit->channels[j].spec, err) < 0)
-				return -1;
-		if (hcrun_host_path_absent(a, err) < 0)
-			return -1;
+		parsed[i] = a;
 		/* Until prepare makes it, teardown must not look at the path. */
 		snprintf(kit->channels[i].host.path, sizeof(kit->channels[i].host.path), "%s",
 			 a->host_path);
 	}
+	if (policy != NULL && hcrun_policy_check_specs(policy, parsed, nspecs, err) < 0)
+		return hc_error_prefix(err, "--host-channel");
+	for (i = 0; i < nspecs; i++) {
+		const struct hc_spec *a = parsed[i];
+
+		for (j = 0; j < i; j++)
+			if (hcrun_channels_conflict(a, parsed[j], err) < 0)
+				return -1;
+		if (hcrun_host_path_absent(a, err) < 0)
+			return -1;
+	}
+	kit->policy = policy;
 	kit->checked = true;
 	return 0;
 }
@@ -145,6 +160,23 @@ static int kit_mount_one(struct hcrun_oci_kit *kit, size_t i, hc_error_t **err)
 	return 0;
 }
 
+/*
+ * prepare's journal, for a kit the gate checked against a policy: before
+ * each directory is made, the policy's path rules on what prepare resolved
+ * and is about to make. The gate's check is on the same resolution, but a
+ * moment earlier: a parent swapped for a symlink in between would change
+ * the real path, and this sees it, before anything is made outside. After
+ * this, prepare walks the recorded real path with O_NOFOLLOW and makes each
+ * directory relative to the one it holds open, so the path checked is the
+ * path made.
+ */
+static int kit_journal(void *arg, const struct hc_host *host, hc_error_t **err)
+{
+	const struct hcrun_oci_kit *kit = arg;
+
+	return hcrun_policy_check_host(kit->policy, host, err);
+}
+
 /* Write the state, make the host paths and, with mount, mount the tmpfs;
  * undoes all on error. */
 static int kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
@@ -167,7 +199,9 @@ static int kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
 		struct hcrun_oci_channel *ch = &kit->channels[i];
 		size_t j;
 
-		if (hc_host_prepare(ch->spec.host_path, &ch->host, err) < 0) {
+		if (hc_host_prepare_journal(ch->spec.host_path, &ch->host,
+					    kit->policy != NULL ? kit_journal : NULL, kit,
+					    err) < 0) {
 			/* It made nothing: teardown must not touch its path. */
 			memset(&ch->host, 0, sizeof(ch->host));
 			hc_error_prefix(err, "--host-channel");
@@ -320,7 +354,7 @@ int hcrun_oci_prepare(const struct hcrun_oci_prepare_opts *o, hc_error_t **err)
 		     HCRUN_OCI_STATE_FILE) >= (int)sizeof(kit.state_path))
 		return hc_error_set(err, ENAMETOOLONG, "bundle %s: path too long", bundle);
 	/* Everything checked before the disk is touched, as hcrun create. */
-	if (hcrun_oci_kit_add_specs(&kit, o->specs, o->nspecs, err) < 0 ||
+	if (hcrun_oci_kit_add_specs(&kit, o->policy, o->specs, o->nspecs, err) < 0 ||
 	    hcrun_oci_kit_set_tag(&kit, o->id, err) < 0 ||
 	    hcrun_oci_json_load(config_path, &config, err) < 0)
 		goto out;

@@ -345,7 +345,7 @@ static struct json_object *env_entry(struct json_object *config, const char *nam
  * execve would see a shorter string than the gate).
  */
 static int requested(struct json_object *config, const char **text, const char **what,
-		     bool *memory_add, hc_error_t **err)
+		     bool *memory_add, const char **env_used, hc_error_t **err)
 {
 	struct json_object *ann, *v = NULL;
 	const char *mem, *type;
@@ -354,6 +354,7 @@ static int requested(struct json_object *config, const char **text, const char *
 	*text = NULL;
 	*what = "annotation " HCRUN_OCI_ANN_SPEC;
 	*memory_add = false;
+	*env_used = NULL;
 	/* A pod's sandbox (pause) container: the CRI plugins give it the pod's
 	 * annotations too, but it runs nothing of the pod's own, and would
 	 * take the host path before the container that asked for it. */
@@ -378,11 +379,15 @@ static int requested(struct json_object *config, const char **text, const char *
 			return hc_error_set(err, E2BIG, "%s: %zu bytes, more than %d", *what,
 					    len - skip, SPEC_TEXT_MAX);
 		*text = json_object_get_string(v) + skip;
+		if (skip != 0)
+			*env_used = HCRUN_RUNTIME_ENV_SPEC;
 	}
 	mem = hcrun_oci_annotation(config, HCRUN_OCI_ANN_MEMORY);
 	if (mem == NULL) {
 		v = env_entry(config, HCRUN_RUNTIME_ENV_MEM, &skip);
 		mem = v != NULL ? json_object_get_string(v) + skip : NULL;
+		if (mem != NULL && strcmp(mem, "true") == 0 && *env_used == NULL)
+			*env_used = HCRUN_RUNTIME_ENV_MEM;
 	}
 	*memory_add = mem != NULL && strcmp(mem, "true") == 0;
 	return 0;
@@ -421,10 +426,11 @@ static int hook_as_hcrun(struct json_object *config, hc_error_t **err)
 int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_error_t **err)
 {
 	struct json_object *config __attribute__((cleanup(hcrun_oci_put))) = NULL;
+	struct hcrun_policy policy = {0};
 	struct hcrun_oci_kit kit = {0};
 	struct hcrun_oci_spec_list list = {0};
 	char bundle[PATH_MAX], config_path[PATH_MAX], exe[PATH_MAX];
-	const char *text, *what;
+	const char *text, *what, *env_used;
 	bool memory_add, made = false, undo;
 	int dir_fd = -1, ret = -1;
 	ssize_t n;
@@ -437,21 +443,26 @@ int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_er
 		return hc_error_set(err, ENAMETOOLONG, "bundle %s: path too long", bundle);
 	/* Bounded, and not through a symlink: the container author's file. */
 	if (hcrun_oci_json_load(config_path, &config, err) < 0 ||
-	    requested(config, &text, &what, &memory_add, err) < 0)
+	    requested(config, &text, &what, &memory_add, &env_used, err) < 0)
 		return -1;
 	if (text == NULL)
 		return 1; /* no channel: the runtime alone, untouched */
-	if (id_check(cmd->id, err) < 0 || hcrun_oci_spec_list_split(text, what, &list, err) < 0)
+	/* Read only for a container that asks: a broken policy file must not
+	 * stop the others. Then the rule env-specs: may the container's
+	 * environment ask at all? */
+	if (hcrun_policy_load_default(cmd->policy, &policy, err) < 0)
 		return -1;
+	if ((env_used != NULL && hcrun_policy_check_env(&policy, env_used, err) < 0) ||
+	    id_check(cmd->id, err) < 0 || hcrun_oci_spec_list_split(text, what, &list, err) < 0)
+		goto out;
 	/*
 	 * THE GATE (hcrun_oci_kit_add_specs): every spec, from an annotation
 	 * or an environment variable that the container's author chose, is
-	 * parsed and checked there before anything is made. It is the one
-	 * place for the host's policy on what such untrusted input may ask
-	 * for (which host paths, how much memory): this shim adds no check of
-	 * its own and relies on the gate's.
+	 * parsed and checked there before anything is made, under the host
+	 * policy (which host paths, how much memory, which modes): this shim
+	 * adds no check of its own and relies on the gate's.
 	 */
-	if (hcrun_oci_kit_add_specs(&kit, list.specs, list.nspecs, err) < 0) {
+	if (hcrun_oci_kit_add_specs(&kit, &policy, list.specs, list.nspecs, err) < 0) {
 		hc_error_prefix(err, "%s", what);
 		goto out;
 	}
@@ -506,6 +517,7 @@ out:
 		state_dir_drop();
 	hcrun_oci_kit_clear(&kit);
 	hcrun_oci_spec_list_clear(&list);
+	hcrun_policy_clear(&policy);
 	return ret;
 }
 

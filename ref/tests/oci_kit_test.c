@@ -86,7 +86,7 @@ FIXTURE_SETUP(kit)
 FIXTURE_TEARDOWN(kit)
 {
 	static const char *const files[] = {"config.json", "hostchannel.json", "config.json.hc-tmp",
-					    "hostchannel.json.hc-tmp"};
+					    "hostchannel.json.hc-tmp", "policy.conf"};
 	char path[PATH_MAX];
 	size_t i;
 
@@ -178,14 +178,17 @@ TEST_F(kit, hook_precreate_then_poststop)
 	char path[PATH_MAX];
 	struct stat sb;
 
-	/* precreate: config on stdin (the spec's comma as %2C), new config out. */
+	/* precreate: config on stdin (the spec's comma as %2C), new config out;
+	 * a policy that allows the scratch directory (the default would not). */
+	snprintf(path, sizeof(path), "%s/policy.conf", self->bundle);
+	ASSERT_EQ(0, write_file(path, "allow-prefix = /tmp\n"));
 	ASSERT_EQ(
 		0,
 		run(self->out, sizeof(self->out),
 		    "jq -c '.annotations = {\"org.hostchannel.spec\": \"%s:/hc:ro%%2Crslave:1M\"}' "
-		    "%s/config.json | HOSTCHANNEL_HOOK_DIR=%s/hooks %s oci hook precreate "
-		    "> %s/config.json.hc-tmp && mv %s/config.json.hc-tmp %s/config.json",
-		    self->host, self->bundle, self->scratch, self->hcrun, self->bundle,
+		    "%s/config.json | HOSTCHANNEL_HOOK_DIR=%s/hooks %s oci hook precreate --policy "
+		    "%s > %s/config.json.hc-tmp && mv %s/config.json.hc-tmp %s/config.json",
+		    self->host, self->bundle, self->scratch, self->hcrun, path, self->bundle,
 		    self->bundle, self->bundle))
 	TH_LOG("%s", self->out);
 	EXPECT_TRUE(is_tmpfs_1777(self->host));

@@ -89,12 +89,13 @@ FIXTURE(shim)
 	char scratch[64];    /* mkdtemp */
 	char bundle[128];    /* scratch/bundle, with config.json */
 	char config[160];
-	char host[128];	 /* scratch/p/ch: p and ch made by the shim */
-	char host2[128]; /* scratch/p2 */
-	char state[128]; /* scratch/state: HOSTCHANNEL_RUNTIME_STATE */
-	char fake[128];	 /* scratch/fake-runc */
-	char log[128];	 /* scratch/log.json */
-	char env[1024];	 /* the variables every command line starts with */
+	char host[128];	  /* scratch/p/ch: p and ch made by the shim */
+	char host2[128];  /* scratch/p2 */
+	char state[128];  /* scratch/state: HOSTCHANNEL_RUNTIME_STATE */
+	char fake[128];	  /* scratch/fake-runc */
+	char log[128];	  /* scratch/log.json */
+	char policy[128]; /* scratch/policy.conf: lets these specs through */
+	char env[1024];	  /* the variables every command line starts with */
 	char out[16384];
 };
 
@@ -121,10 +122,15 @@ FIXTURE_SETUP(shim)
 	snprintf(self->state, sizeof(self->state), "%s/state", self->scratch);
 	snprintf(self->fake, sizeof(self->fake), "%s/fake-runc", self->scratch);
 	snprintf(self->log, sizeof(self->log), "%s/log.json", self->scratch);
+	snprintf(self->policy, sizeof(self->policy), "%s/policy.conf", self->scratch);
 	ASSERT_EQ(0, write_file(self->fake, FAKE_RUNC, 0755));
+	/* The specs here are under /tmp and come from the environment too:
+	 * the default policy would refuse them. */
+	ASSERT_EQ(0, write_file(self->policy, "allow-prefix = /tmp\nenv-specs = yes\n", 0644));
 	snprintf(self->env, sizeof(self->env),
-		 "HOSTCHANNEL_RUNTIME_STATE=%s FAKE_DIR=%s HOSTCHANNEL_RUNTIME=%s", self->state,
-		 self->scratch, self->fake);
+		 "HOSTCHANNEL_RUNTIME_STATE=%s FAKE_DIR=%s HOSTCHANNEL_RUNTIME=%s "
+		 "HOSTCHANNEL_POLICY=%s",
+		 self->state, self->scratch, self->fake, self->policy);
 }
 
 FIXTURE_TEARDOWN(shim)
@@ -134,7 +140,8 @@ FIXTURE_TEARDOWN(shim)
 					    "fake-runc",
 					    "argv",
 					    "pid",
-					    "log.json"};
+					    "log.json",
+					    "policy.conf"};
 	char path[PATH_MAX];
 	size_t i;
 
