@@ -548,17 +548,30 @@ int hcrun_oci_config_edit(struct json_object *config, const struct hcrun_oci_kit
 			  hc_error_t **err);
 /* obj's annotation key when it is a string, else NULL. */
 const char *hcrun_oci_annotation(struct json_object *obj, const char *key);
+/* The same, for input whoever creates the container wrote: *val NULL when
+ * it is absent; an error when "annotations" is not an object or the value
+ * not a string, or holds a NUL. */
+int hcrun_oci_annotation_get(struct json_object *obj, const char *key, const char **val,
+			     hc_error_t **err);
+/* Is s well-formed UTF-8 (no overlong form, surrogate or code point past
+ * U+10FFFF)? The runtimes read JSON strings as UTF-8. */
+bool hcrun_oci_utf8_valid(const char *s);
 
 /* Specs given as one string ("SPEC[;SPEC...]", %XX decoded), as an
- * annotation carries them. */
+ * annotation or variable carries them: at most HCRUN_OCI_SPEC_TEXT_MAX
+ * bytes and HCRUN_OCI_SPECS_MAX specs. */
+#define HCRUN_OCI_SPEC_TEXT_MAX (64 << 10)
+#define HCRUN_OCI_SPECS_MAX	256
 struct hcrun_oci_spec_list {
 	char *text;   /* owned: the copy the specs point into */
 	char **specs; /* owned */
 	size_t nspecs;
 };
 
-/* Split text into list (what names it in the ENOMEM message). Checks
- * nothing: the specs still go through hcrun_oci_kit_add_specs. */
+/* Split text into list (what names it in the messages), strictly: no
+ * empty spec, no '%' but %XX, no %00, no control byte and nothing but
+ * UTF-8 once decoded. The grammar and the host's checks are still
+ * hcrun_oci_kit_add_specs's. */
 int hcrun_oci_spec_list_split(const char *text, const char *what, struct hcrun_oci_spec_list *list,
 			      hc_error_t **err);
 void hcrun_oci_spec_list_clear(struct hcrun_oci_spec_list *list);

@@ -65,28 +65,167 @@ int hcrun_oci_random_id(char *buf, size_t len, hc_error_t **err)
 
 /* ------------------------------------------------------------ json files */
 
+/*
+ * Every JSON this kit reads (a config, an OCI state, its own state file) may
+ * come from someone else, and the runtimes that read the same file are Go
+ * programs: json-c and Go must not read two different documents out of one
+ * text. So, beyond json-c's strict mode (no comments, no trailing commas,
+ * nothing after the value) and its UTF-8 check (Go would read broken UTF-8
+ * as U+FFFD), an object may not hold one key twice (both keep the last
+ * value, but a reader that keeps the first would see another config), a key
+ * may not hold a NUL (json-c cuts it there, Go does not: "a\u0000b" would be
+ * "a" to us) and strings are double-quoted (json-c takes 'x' as a key).
+ * json-c has parsed the text when this walks it: only the nesting, the
+ * strings and the keys matter here, and each key is decoded by json-c
+ * itself, so that "a" and "\u0061" are the one key they are.
+ */
+#define JSON_DEPTH_MAX 64 /* above json-c's own limit (32) */
+
+struct json_key_walk {
+	struct json_tokener *tok;
+	struct json_object *keys[JSON_DEPTH_MAX]; /* NULL: an array */
+	bool want_key[JSON_DEPTH_MAX];
+	int depth;
+};
+
+/* The string that starts at text[*i] ('"'), *i moved past its end. */
+static size_t json_string_end(const char *text, size_t len, size_t i)
+{
+	for (i++; i < len && text[i] != '"'; i++)
+		if (text[i] == '\\')
+			i++;
+	return i + 1;
+}
+
+static int json_key_check(struct json_key_walk *w, const char *text, size_t start, size_t end,
+			  const char *what, hc_error_t **err)
+{
+	struct json_object *key __attribute__((cleanup(hcrun_oci_put))) = NULL;
+	struct json_object *set = w->keys[w->depth - 1];
+	const char *s;
+
+	json_tokener_reset(w->tok);
+	key = json_tokener_parse_ex(w->tok, text + start, (int)(end - start));
+	if (key == NULL || !json_object_is_type(key, json_type_string))
+		return hc_error_set(err, EINVAL, "%s: key at byte %zu cannot be read", what, start);
+	s = json_object_get_string(key);
+	if (strlen(s) != (size_t)json_object_get_string_len(key))
+		return hc_error_set(err, EINVAL,
+				    "%s: key \"%s\\u0000...\" at byte %zu holds a NUL byte "
+				    "(JSON readers disagree on such a key)",
+				    what, s, start);
+	if (json_object_object_get_ex(set, s, NULL))
+		return hc_error_set(err, EINVAL,
+				    "%s: key \"%s\" appears twice in one object (at byte %zu): "
+				    "JSON readers disagree on which one counts",
+				    what, s, start);
+	if (json_object_object_add(set, s, NULL) < 0)
+		return hc_error_sys(err, ENOMEM, "%s", what);
+	return 0;
+}
+
+static int json_keys_check(const char *text, size_t len, const char *what, hc_error_t **err)
+{
+	struct json_key_walk w = {.depth = 0};
+	size_t i = 0;
+	int ret = -1;
+
+	w.tok = json_tokener_new();
+	if (w.tok == NULL)
+		return hc_error_sys(err, ENOMEM, "%s", what);
+	while (i < len) {
+		char c = text[i];
+
+		if (c == '"') {
+			size_t end = json_string_end(text, len, i);
+
+			if (w.depth > 0 && w.keys[w.depth - 1] != NULL && w.want_key[w.depth - 1]) {
+				if (json_key_check(&w, text, i, end, what, err) < 0)
+					goto out;
+				w.want_key[w.depth - 1] = false;
+			}
+			i = end;
+			continue;
+		}
+		if (c == '\'') {
+			hc_error_set(err, EINVAL,
+				     "%s: not valid JSON at byte %zu (a single-quoted string)",
+				     what, i);
+			goto out;
+		}
+		if (c == '{' || c == '[') {
+			if (w.depth == JSON_DEPTH_MAX) {
+				hc_error_set(err, EINVAL, "%s: nested deeper than %d", what,
+					     JSON_DEPTH_MAX);
+				goto out;
+			}
+			w.keys[w.depth] = NULL;
+			if (c == '{' && (w.keys[w.depth] = json_object_new_object()) == NULL) {
+				hc_error_sys(err, ENOMEM, "%s", what);
+				goto out;
+			}
+			w.want_key[w.depth++] = c == '{';
+		} else if ((c == '}' || c == ']') && w.depth > 0) {
+			hcrun_oci_put(&w.keys[--w.depth]);
+		} else if (c == ',' && w.depth > 0) {
+			w.want_key[w.depth - 1] = true;
+		}
+		i++;
+	}
+	ret = 0;
+out:
+	while (w.depth > 0)
+		hcrun_oci_put(&w.keys[--w.depth]);
+	json_tokener_free(w.tok);
+	return ret;
+}
+
 int hcrun_oci_json_parse(const char *text, size_t len, const char *what, struct json_object **out,
 			 hc_error_t **err)
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
 	enum json_tokener_error jerr;
+	size_t end;
 
+	if (len > OCI_JSON_MAX)
+		return hc_error_set(err, EFBIG, "%s: larger than %d bytes", what, OCI_JSON_MAX);
 	tok = json_tokener_new();
 	if (tok == NULL)
 		return hc_error_sys(err, ENOMEM, "%s", what);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
 	if (obj == NULL || jerr != json_tokener_success) {
 		if (obj != NULL)
 			json_object_put(obj);
-		return hc_error_set(err, EINVAL, "%s: not valid JSON (%s)", what,
+		/* "continue": json-c wants more text, the file ended first. */
+		if (jerr == json_tokener_continue && end == 0)
+			return hc_error_set(err, EINVAL, "%s: empty, not a JSON object", what);
+		if (jerr == json_tokener_continue)
+			return hc_error_set(err, EINVAL,
+					    "%s: truncated: the JSON ends after %zu bytes, inside "
+					    "its value",
+					    what, len);
+		return hc_error_set(err, EINVAL, "%s: not valid JSON at byte %zu (%s)", what, end,
 				    json_tokener_error_desc(jerr));
+	}
+	/* Strict mode stops at a NUL byte and calls what went before a success. */
+	if (end != len) {
+		json_object_put(obj);
+		return hc_error_set(err, EINVAL,
+				    "%s: not valid JSON at byte %zu (more after the value)", what,
+				    end);
 	}
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
 		return hc_error_set(err, EINVAL, "%s: not a JSON object", what);
+	}
+	if (json_keys_check(text, len, what, err) < 0) {
+		json_object_put(obj);
+		return -1;
 	}
 	*out = obj;
 	return 0;
@@ -103,12 +242,21 @@ int hcrun_oci_json_read_fd(int fd, const char *what, struct json_object **out, h
 	return hcrun_oci_json_parse(buf, len, what, out, err);
 }
 
+/* Not through a symlink, and a regular file only: a FIFO or a device put
+ * there would block the reader or feed it without end. */
 int hcrun_oci_json_load(const char *path, struct json_object **out, hc_error_t **err)
 {
-	hc_cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	hc_cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	struct stat sb;
 
+	if (fd < 0 && errno == ELOOP)
+		return hc_error_set(err, ELOOP, "%s is a symlink: not followed", path);
 	if (fd < 0)
 		return hc_error_sys(err, errno, "open %s", path);
+	if (fstat(fd, &sb) < 0)
+		return hc_error_sys(err, errno, "stat %s", path);
+	if (!S_ISREG(sb.st_mode))
+		return hc_error_set(err, EINVAL, "%s: not a regular file", path);
 	return hcrun_oci_json_read_fd(fd, path, out, err);
 }
 
@@ -408,6 +556,18 @@ int hcrun_oci_config_edit(struct json_object *config, const struct hcrun_oci_kit
 				    "config already has host channels (annotation %s = \"%s\")",
 				    HCRUN_OCI_ANN_STATE, json_object_get_string(v));
 	for (i = 0; i < kit->nchannels; i++) {
+		const struct hcrun_oci_channel *ch = &kit->channels[i];
+
+		/* The runtime (Go) reads a string that is not UTF-8 with U+FFFD
+		 * in place of each broken byte: it would bind another path than
+		 * the one made, perhaps another container's channel. */
+		if (!hcrun_oci_utf8_valid(ch->spec.host_path) ||
+		    !hcrun_oci_utf8_valid(ch->host.real_path) ||
+		    !hcrun_oci_utf8_valid(ch->spec.container_path))
+			return hc_error_set(err, EINVAL,
+					    "host channel %s:%s: a path that is not UTF-8 (the "
+					    "runtime would read another path from config.json)",
+					    ch->spec.host_path, ch->spec.container_path);
 		if (add_mount(mounts, &kit->channels[i]) < 0)
 			return hc_error_sys(err, ENOMEM, "config: add a mount");
 		total += kit->channels[i].spec.size; /* each <= MemTotal/2: no overflow */
@@ -463,6 +623,62 @@ const char *hcrun_oci_annotation(struct json_object *obj, const char *key)
 	return json_object_get_string(v);
 }
 
+int hcrun_oci_annotation_get(struct json_object *obj, const char *key, const char **val,
+			     hc_error_t **err)
+{
+	struct json_object *ann, *v;
+
+	*val = NULL;
+	if (!json_object_object_get_ex(obj, "annotations", &ann))
+		return 0;
+	/* Anything else is not an OCI config: the runtime would refuse it,
+	 * and a channel it asks for must not be taken for none. */
+	if (!json_object_is_type(ann, json_type_object))
+		return hc_error_set(err, EINVAL, "config: \"annotations\" is not an object");
+	if (!json_object_object_get_ex(ann, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return hc_error_set(err, EINVAL, "annotation %s: not a string", key);
+	if (strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v))
+		return hc_error_set(err, EINVAL, "annotation %s: contains a NUL byte", key);
+	*val = json_object_get_string(v);
+	return 0;
+}
+
+bool hcrun_oci_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p != '\0') {
+		unsigned int c = *p, n, i;
+		uint32_t cp;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return false; /* a continuation byte first, or 0xc0, 0xc1, 0xf5.. */
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false; /* includes the NUL at the end */
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		/* Overlong forms, UTF-16 surrogates, past U+10FFFF. */
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return false;
+		p += n + 1;
+	}
+	return true;
+}
+
 static int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -475,50 +691,111 @@ static int hex_digit(char c)
 }
 
 /*
- * podman's --annotation splits its value on ',' (the mode field's
- * separator), so a spec may come with "%2C" for ',' ("%25" for '%', "%3B"
- * for ';'): decoded in place. A '%' not followed by two hex digits stays.
+ * Decode spec (one of the list, NUL-terminated) in place. podman's
+ * --annotation splits its value on ',' (the mode field's separator), so a
+ * spec may come with "%2C" for ',' ("%25" for '%', "%3B" for a ';' inside
+ * a path): %XX is exactly the byte XX, and the decoded text is the spec,
+ * which the grammar then reads as it reads --host-channel (so "%3A" is a
+ * ':', a field separator like any other). One text, one meaning: a '%'
+ * that does not start two hex digits is refused, not kept, and so is
+ * "%00" (C strings end there).
  */
-static char *percent_decode(char *s)
+static int percent_decode(char *spec, const char *what, size_t idx, hc_error_t **err)
 {
-	char *r = s, *w = s;
+	char *r = spec, *w = spec;
 
 	while (*r != '\0') {
 		int hi, lo;
 
-		if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
-		    (hi | lo) != 0) {
-			*w++ = (char)(hi * 16 + lo);
-			r += 3;
-		} else {
+		if (*r != '%') {
 			*w++ = *r++;
+			continue;
 		}
+		hi = hex_digit(r[1]);
+		lo = hi >= 0 ? hex_digit(r[2]) : -1;
+		if (lo < 0)
+			return hc_error_set(err, EINVAL,
+					    "%s: spec %zu: \"%.3s\" is not an escape (%%XX, two "
+					    "hex digits; %%25 for a '%%')",
+					    what, idx, r);
+		if (hi == 0 && lo == 0)
+			return hc_error_set(err, EINVAL, "%s: spec %zu: \"%%00\" (a NUL byte)",
+					    what, idx);
+		*w++ = (char)(hi * 16 + lo);
+		r += 3;
 	}
 	*w = '\0';
-	return s;
+	return 0;
+}
+
+/* A decoded spec: no control byte (a newline would split the path in every
+ * log and table that shows it), and UTF-8 (the runtime, a Go program,
+ * reads broken UTF-8 in config.json as U+FFFD: another path). */
+static int spec_bytes_check(const char *spec, const char *what, size_t idx, hc_error_t **err)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)spec; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return hc_error_set(
+				err, EINVAL,
+				"%s: spec %zu holds the control byte 0x%02x at byte %zu", what, idx,
+				*p, (size_t)(p - (const unsigned char *)spec));
+	if (!hcrun_oci_utf8_valid(spec))
+		return hc_error_set(err, EINVAL, "%s: spec %zu is not UTF-8 once decoded", what,
+				    idx);
+	return 0;
 }
 
 int hcrun_oci_spec_list_split(const char *text, const char *what, struct hcrun_oci_spec_list *list,
 			      hc_error_t **err)
 {
-	size_t cap = strlen(text) / 2 + 2;
-	char *save = NULL, *tok;
+	size_t len = strlen(text), n = 1, i;
+	char *p;
 
 	memset(list, 0, sizeof(*list));
+	/* Whoever creates the container wrote text: it is bounded before
+	 * anything is allocated by its size. */
+	if (len > HCRUN_OCI_SPEC_TEXT_MAX)
+		return hc_error_set(err, E2BIG, "%s: %zu bytes, more than %d", what, len,
+				    HCRUN_OCI_SPEC_TEXT_MAX);
+	for (i = 0; i < len; i++)
+		n += text[i] == ';';
+	if (n > HCRUN_OCI_SPECS_MAX)
+		return hc_error_set(err, E2BIG, "%s: %zu specs, more than %d", what, n,
+				    HCRUN_OCI_SPECS_MAX);
 	list->text = strdup(text);
-	list->specs = calloc(cap, sizeof(char *));
+	list->specs = calloc(n, sizeof(char *));
 	if (list->text == NULL || list->specs == NULL) {
 		hcrun_oci_spec_list_clear(list);
 		return hc_error_sys(err, ENOMEM, "%s", what);
 	}
-	/* ';' separates specs: a spec itself uses ':' and ','. An empty value
-	 * is one empty spec, refused by the grammar as --host-channel "" is. */
-	for (tok = strtok_r(list->text, ";", &save); tok != NULL && list->nspecs < cap;
-	     tok = strtok_r(NULL, ";", &save))
-		list->specs[list->nspecs++] = percent_decode(tok);
-	if (list->nspecs == 0)
-		list->specs[list->nspecs++] = list->text;
+	/* ';' separates specs: a spec itself uses ':' and ','. Every field
+	 * counts, so an empty one (";;", a ';' first or last, an empty
+	 * value) is refused, never skipped: the list is exactly what the
+	 * text says. */
+	for (p = list->text;; p++) {
+		char *semi = strchr(p, ';');
+
+		if (semi != NULL)
+			*semi = '\0';
+		list->specs[list->nspecs++] = p;
+		if (p[0] == '\0') {
+			hc_error_set(err, EINVAL, "%s: spec %zu of %zu is empty (\"%s\")", what,
+				     list->nspecs, n, text);
+			goto fail;
+		}
+		if (percent_decode(p, what, list->nspecs, err) < 0 ||
+		    spec_bytes_check(p, what, list->nspecs, err) < 0)
+			goto fail;
+		if (semi == NULL)
+			break;
+		p = semi;
+	}
 	return 0;
+fail:
+	hcrun_oci_spec_list_clear(list);
+	return -1;
 }
 
 void hcrun_oci_spec_list_clear(struct hcrun_oci_spec_list *list)

@@ -49,7 +49,11 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_e
 
 	if (hcrun_oci_json_read_fd(in_fd, "the runtime config on stdin", &config, err) < 0)
 		return -1;
-	text = hcrun_oci_annotation(config, HCRUN_OCI_ANN_SPEC);
+	/* The container's creator wrote the annotations: one that is there but
+	 * not a string is refused, not taken for "no channel". */
+	if (hcrun_oci_annotation_get(config, HCRUN_OCI_ANN_SPEC, &text, err) < 0 ||
+	    hcrun_oci_annotation_get(config, HCRUN_OCI_ANN_MEMORY, &mem, err) < 0)
+		return -1;
 	if (text == NULL) {
 		/* Not ours (hooks.d "when" should not have called us): unchanged. */
 		fprintf(out, "%s\n",
@@ -62,7 +66,6 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_e
 		return -1;
 	if (hcrun_oci_spec_list_split(text, "annotation " HCRUN_OCI_ANN_SPEC, &list, err) < 0)
 		goto out;
-	mem = hcrun_oci_annotation(config, HCRUN_OCI_ANN_MEMORY);
 	if (hcrun_oci_kit_add_specs(&kit, &policy, list.specs, list.nspecs, err) < 0 ||
 	    hcrun_oci_random_id(id, sizeof(id), err) < 0 ||
 	    hcrun_oci_kit_set_tag(&kit, id, err) < 0)

@@ -186,7 +186,9 @@ static int kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
 	/* Listed before anything is made: a prepare that dies half way
 	 * leaves teardown the list of what to remove. O_EXCL semantics: a
 	 * state that exists belongs to another prepare. */
-	if (access(kit->state_path, F_OK) == 0)
+	struct stat sb;
+
+	if (lstat(kit->state_path, &sb) == 0)
 		return hc_error_set(err, EEXIST,
 				    "%s exists: host channels are already recorded there (hcrun "
 				    "oci teardown removes them)",
@@ -318,8 +320,20 @@ int hcrun_oci_release(const char *state_path, bool force, hc_error_t **err)
 	struct hcrun_oci_kit kit;
 	int ret;
 
-	if (access(state_path, F_OK) < 0 && errno == ENOENT)
-		return 0; /* idempotent: nothing (left) to remove */
+	struct stat sb;
+
+	if (lstat(state_path, &sb) < 0) {
+		if (errno == ENOENT)
+			return 0; /* idempotent: nothing (left) to remove */
+		return hc_error_sys(err, errno, "%s", state_path);
+	}
+	/* The kit writes its states as regular files and replaces them by
+	 * rename: anything else was put there by someone else, and what it
+	 * leads to is not ours to remove. */
+	if (!S_ISREG(sb.st_mode))
+		return hc_error_set(
+			err, EPERM, "%s is %s, not a state file the kit wrote: nothing removed",
+			state_path, S_ISLNK(sb.st_mode) ? "a symlink" : "not a regular file");
 	if (hcrun_oci_state_load(state_path, &kit, err) < 0) {
 		hcrun_oci_kit_clear(&kit);
 		return -1;

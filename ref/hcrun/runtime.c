@@ -55,8 +55,6 @@
 #include "hcrun.h"
 
 #define RUNC_DEFAULT_ROOT "/run/runc" /* runc's --root for root */
-/* Far above any real list of channels; bounds what a hostile one costs. */
-#define SPEC_TEXT_MAX (64 << 10)
 
 /* ------------------------------------------------------- the real runtime */
 
@@ -310,31 +308,47 @@ static void release(const char *path)
 
 /* ------------------------------------------------------------ the config */
 
-/* The value of name in process.env ("NAME=VALUE"): the first, as getenv
- * in the container finds it; NULL when there is none. */
-static struct json_object *env_entry(struct json_object *config, const char *name, size_t *skip)
+/*
+ * The entry of name in process.env ("NAME=VALUE"), *skip the length of
+ * "NAME="; *out NULL when there is none. The container's author wrote the
+ * list: one that is not an array of strings is refused, and so is a name
+ * given twice, since which one the container sees is the runtime's choice
+ * (runc sets them in order: the last wins), not necessarily the one read
+ * here.
+ */
+static int env_entry(struct json_object *config, const char *name, struct json_object **out,
+		     size_t *skip, hc_error_t **err)
 {
 	struct json_object *process, *env;
-	size_t i, n, len = strlen(name);
+	size_t i, n, first = 0, len = strlen(name);
 
+	*out = NULL;
 	if (!json_object_object_get_ex(config, "process", &process) ||
-	    !json_object_object_get_ex(process, "env", &env) ||
-	    !json_object_is_type(env, json_type_array))
-		return NULL;
+	    !json_object_object_get_ex(process, "env", &env))
+		return 0;
+	if (!json_object_is_type(env, json_type_array))
+		return hc_error_set(err, EINVAL, "config: process.env is not an array");
 	n = json_object_array_length(env);
 	for (i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(env, i);
 		const char *s;
 
 		if (!json_object_is_type(v, json_type_string))
-			continue;
+			return hc_error_set(err, EINVAL, "config: process.env[%zu] is not a string",
+					    i);
 		s = json_object_get_string(v);
-		if (strncmp(s, name, len) == 0 && s[len] == '=') {
-			*skip = len + 1;
-			return v;
-		}
+		if (strncmp(s, name, len) != 0 || s[len] != '=')
+			continue;
+		if (*out != NULL)
+			return hc_error_set(err, EINVAL,
+					    "environment variable %s: set twice in process.env "
+					    "([%zu] and [%zu])",
+					    name, first, i);
+		*out = v;
+		*skip = len + 1;
+		first = i;
 	}
-	return NULL;
+	return 0;
 }
 
 /*
@@ -347,7 +361,7 @@ static struct json_object *env_entry(struct json_object *config, const char *nam
 static int requested(struct json_object *config, const char **text, const char **what,
 		     bool *memory_add, const char **env_used, hc_error_t **err)
 {
-	struct json_object *ann, *v = NULL;
+	struct json_object *v = NULL;
 	const char *mem, *type;
 	size_t skip = 0, len;
 
@@ -363,28 +377,25 @@ static int requested(struct json_object *config, const char **text, const char *
 		type = hcrun_oci_annotation(config, "io.kubernetes.cri-o.ContainerType");
 	if (type != NULL && strcmp(type, "sandbox") == 0)
 		return 0;
-	if (json_object_object_get_ex(config, "annotations", &ann) &&
-	    json_object_object_get_ex(ann, HCRUN_OCI_ANN_SPEC, &v)) {
-		if (!json_object_is_type(v, json_type_string))
-			return hc_error_set(err, EINVAL, "%s: not a string", *what);
-	} else {
+	if (hcrun_oci_annotation_get(config, HCRUN_OCI_ANN_SPEC, text, err) < 0 ||
+	    hcrun_oci_annotation_get(config, HCRUN_OCI_ANN_MEMORY, &mem, err) < 0)
+		return -1;
+	if (*text == NULL) {
 		*what = "environment variable " HCRUN_RUNTIME_ENV_SPEC;
-		v = env_entry(config, HCRUN_RUNTIME_ENV_SPEC, &skip);
+		if (env_entry(config, HCRUN_RUNTIME_ENV_SPEC, &v, &skip, err) < 0)
+			return -1;
 	}
 	if (v != NULL) {
 		len = (size_t)json_object_get_string_len(v);
 		if (strlen(json_object_get_string(v)) != len)
 			return hc_error_set(err, EINVAL, "%s: contains a NUL byte", *what);
-		if (len - skip > SPEC_TEXT_MAX)
-			return hc_error_set(err, E2BIG, "%s: %zu bytes, more than %d", *what,
-					    len - skip, SPEC_TEXT_MAX);
 		*text = json_object_get_string(v) + skip;
 		if (skip != 0)
 			*env_used = HCRUN_RUNTIME_ENV_SPEC;
 	}
-	mem = hcrun_oci_annotation(config, HCRUN_OCI_ANN_MEMORY);
 	if (mem == NULL) {
-		v = env_entry(config, HCRUN_RUNTIME_ENV_MEM, &skip);
+		if (env_entry(config, HCRUN_RUNTIME_ENV_MEM, &v, &skip, err) < 0)
+			return -1;
 		mem = v != NULL ? json_object_get_string(v) + skip : NULL;
 		if (mem != NULL && strcmp(mem, "true") == 0 && *env_used == NULL)
 			*env_used = HCRUN_RUNTIME_ENV_MEM;
