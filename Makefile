@@ -158,7 +158,7 @@ run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTA
 	$(SAN_BEFORE) $(SUITE_ENV) scripts/engine-session '$(ENGINE)' \
 		scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list) $(SAN_AFTER)
 
-# roots_test, oci_kit_test and runtime_test run this build's hcrun (runtime_test
+# roots_test, oci_kit_test, runtime_test and hostile_test run this build's hcrun (runtime_test
 # as hostchannel-runtime), roots_test on its rootfs.
 run_unit_tests: $(LIBA) $(HCRUN) $(RUNTIME_SHIM) $(ROOTFS_STAMP) unit_tests
 	scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS)

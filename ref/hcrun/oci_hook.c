@@ -29,10 +29,12 @@ static const char *hook_dir(void)
 }
 
 /* One level under an existing directory (/run): what it makes, the last
- * poststop removes. */
-static int make_hook_dir(const char *path, hc_error_t **err)
+ * poststop removes, or the precreate that made it and then failed.
+ * *made: this call made it. */
+static int make_hook_dir(const char *path, bool *made, hc_error_t **err)
 {
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+	*made = mkdir(path, 0700) == 0;
+	if (!*made && errno != EEXIST)
 		return hc_error_sys(err, errno, "mkdir %s", path);
 	return 0;
 }
@@ -45,6 +47,7 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_e
 	struct hcrun_oci_spec_list list = {0};
 	char id[HCRUN_OCI_ID_MAX + 1];
 	const char *text, *mem;
+	bool made_dir = false;
 	int ret = -1;
 
 	if (hcrun_oci_json_read_fd(in_fd, "the runtime config on stdin", &config, err) < 0)
@@ -66,8 +69,11 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_e
 		return -1;
 	if (hcrun_oci_spec_list_split(text, "annotation " HCRUN_OCI_ANN_SPEC, &list, err) < 0)
 		goto out;
-	if (hcrun_oci_kit_add_specs(&kit, &policy, list.specs, list.nspecs, err) < 0 ||
-	    hcrun_oci_random_id(id, sizeof(id), err) < 0 ||
+	if (hcrun_oci_kit_add_specs(&kit, &policy, list.specs, list.nspecs, err) < 0) {
+		hc_error_prefix(err, "annotation " HCRUN_OCI_ANN_SPEC);
+		goto out;
+	}
+	if (hcrun_oci_random_id(id, sizeof(id), err) < 0 ||
 	    hcrun_oci_kit_set_tag(&kit, id, err) < 0)
 		goto out;
 	if (snprintf(kit.state_path, sizeof(kit.state_path), "%s/%s.json", hook_dir(), id) >=
@@ -75,7 +81,7 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_e
 		hc_error_set(err, ENAMETOOLONG, "hook state path too long");
 		goto out;
 	}
-	if (make_hook_dir(hook_dir(), err) < 0)
+	if (make_hook_dir(hook_dir(), &made_dir, err) < 0)
 		goto out;
 	if (hcrun_oci_kit_attach(&kit, config, mem != NULL && strcmp(mem, "true") == 0, NULL, NULL,
 				 err) < 0)
@@ -85,6 +91,10 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_e
 							       JSON_C_TO_STRING_NOSLASHESCAPE));
 	ret = 0;
 out:
+	/* A refused config leaves nothing: the directory it made neither
+	 * (ENOTEMPTY: another precreate's state went in meanwhile). */
+	if (ret < 0 && made_dir)
+		(void)rmdir(hook_dir());
 	hcrun_oci_kit_clear(&kit);
 	hcrun_oci_spec_list_clear(&list);
 	hcrun_policy_clear(&policy);
