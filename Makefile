@@ -175,14 +175,15 @@ check-matrix: $(KSFT_STAMP) ## reports/conformance.md lists exactly the suite's 
 	$(SELFTESTS) all
 	scripts/check-matrix -b $(O)/selftests
 
-# libFuzzer targets for the option grammar (ref/fuzz/): clang only. spec.c,
-# error.c and fileio.c are built again, with the same sanitizers, into
-# build/fuzz/ whatever $(O) is. Each target runs FUZZ_SECONDS on a copy of
-# its seed corpus.
+# libFuzzer targets for the option grammar and the OCI kit's input
+# (ref/fuzz/): clang only. spec.c, error.c and fileio.c (and oci.c) are
+# built again, with the same sanitizers, into build/fuzz/ whatever $(O) is.
+# Each target runs FUZZ_SECONDS on a copy of its seed corpus;
+# FUZZ_TARGETS=annotation runs one.
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_O := build/fuzz
-FUZZ_TARGETS := spec size path
+FUZZ_TARGETS := spec size path annotation
 FUZZ_CFLAGS := -std=gnu11 $(WARN) -O1 -g -D_GNU_SOURCE -Iref/include $(DEPFLAGS) \
 	-fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SAN := address,undefined
@@ -204,6 +205,21 @@ $(FUZZ_O)/obj/fuzz/%.o: ref/fuzz/%.c
 
 $(FUZZ_O)/fuzz_%: ref/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $@.d -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS)
+
+# fuzz_annotation: the OCI kit's readers of the container author's input
+# (ref/hcrun/oci.c), with json-c.
+FUZZ_OCI_OBJS := $(FUZZ_O)/obj/hcrun/oci.o
+JSONC_CFLAGS = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
+JSONC_LIBS = $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
+.SECONDARY: $(FUZZ_OCI_OBJS)
+
+$(FUZZ_O)/obj/hcrun/%.o: ref/hcrun/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(JSONC_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c -o $@ $<
+
+$(FUZZ_O)/fuzz_annotation: ref/fuzz/fuzz_annotation.c $(FUZZ_OBJS) $(FUZZ_OCI_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(JSONC_CFLAGS) -MF $@.d -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< \
+		$(FUZZ_OBJS) $(FUZZ_OCI_OBJS) $(JSONC_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 
@@ -295,4 +311,4 @@ clean: ## remove build/ (the project's own output, nothing else)
 
 # Header dependencies of everything compiled above (see DEPFLAGS).
 -include $(PROBE).d $(LIB_OBJS:.o=.d) $(LIB_PIC_OBJS:.o=.d) $(HCRUN_OBJS:.o=.d) $(UNIT_BINS:=.d) \
-	$(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d)
+	$(FUZZ_OBJS:.o=.d) $(FUZZ_OCI_OBJS:.o=.d) $(FUZZ_BINS:=.d)

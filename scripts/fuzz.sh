@@ -67,7 +67,7 @@ for bin in "$@"; do
 		crashes=1
 	fi
 
-	line=$(printf '%-10s %12s execs  cov: %-5s ft: %-6s corpus: %-14s crashes: %s' \
+	line=$(printf '%-16s %12s execs  cov: %-5s ft: %-6s corpus: %-14s crashes: %s' \
 		"$name" "${execs:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$crashes")
 	summary+=("$line")
 	if [ "$crashes" -ne 0 ]; then

@@ -97,6 +97,12 @@ static size_t json_string_end(const char *text, size_t len, size_t i)
 	return i + 1;
 }
 
+static bool json_word(const char *w, size_t n)
+{
+	return (n == 4 && memcmp(w, "true", 4) == 0) || (n == 5 && memcmp(w, "false", 5) == 0) ||
+	       (n == 4 && memcmp(w, "null", 4) == 0);
+}
+
 static int json_key_check(struct json_key_walk *w, const char *text, size_t start, size_t end,
 			  const char *what, hc_error_t **err)
 {
@@ -152,6 +158,28 @@ static int json_keys_check(const char *text, size_t len, const char *what, hc_er
 				     "%s: not valid JSON at byte %zu (a single-quoted string)",
 				     what, i);
 			goto out;
+		}
+		/* json-c takes NaN and Infinity, Go refuses them (and a NaN is
+		 * not equal to itself): a word is true, false or null. */
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			size_t start = i;
+
+			while (i < len && ((text[i] >= 'a' && text[i] <= 'z') ||
+					   (text[i] >= 'A' && text[i] <= 'Z')))
+				i++;
+			if (!json_word(text + start, i - start)) {
+				hc_error_set(err, EINVAL,
+					     "%s: not valid JSON at byte %zu (\"%.*s\")", what,
+					     start, (int)(i - start), text + start);
+				goto out;
+			}
+			continue;
+		}
+		if ((c >= '0' && c <= '9') || c == '-') {
+			while (i < len && strchr("0123456789+-.eE", text[i]) != NULL &&
+			       text[i] != '\0')
+				i++;
+			continue;
 		}
 		if (c == '{' || c == '[') {
 			if (w.depth == JSON_DEPTH_MAX) {
