@@ -65,9 +65,29 @@ FIXTURE(hostile)
 	char before[TREE_MAX];
 	char after[TREE_MAX];
 	char out[16384];
-	int id;		/* the shim's container ids: c1, c2, ... */
-	char what[256]; /* the case, for the messages of a failure */
+	int id;		  /* the shim's container ids: c1, c2, ... */
+	char what[256];	  /* the case, for the messages of a failure */
+	char policy[160]; /* io/policy.conf */
 };
+
+/*
+ * The policy file: scratch/r the one allowed prefix, parents may be made;
+ * then rules, or (rules NULL) every other rule wide open.
+ */
+static int write_policy(FIXTURE_DATA(hostile) * self, const char *rules)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), "allow-prefix = %s\n%s%s", self->root,
+		 rules != NULL && strstr(rules, "create-parents") != NULL
+			 ? ""
+			 : "create-parents = yes\n",
+		 rules != NULL ? rules
+			       : "max-size = none\nmax-total = none\nmax-channels = none\n"
+				 "allow-propagation = private rprivate slave rslave shared "
+				 "rshared unbindable runbindable\nenv-specs = yes\n");
+	return cli_write_file(self->policy, text, strlen(text), 0600);
+}
 
 FIXTURE_SETUP(hostile)
 {
@@ -100,6 +120,11 @@ FIXTURE_SETUP(hostile)
 	snprintf(self->env, sizeof(self->env),
 		 "HOSTCHANNEL_RUNTIME_STATE=%s FAKE_DIR=%s HOSTCHANNEL_RUNTIME=%s/fake-runc",
 		 self->state, self->io, self->io);
+	/* The host policy of the hook and the shim: scratch/r is the one
+	 * allowed prefix, every other rule wide open (the policy cases
+	 * narrow it themselves). */
+	snprintf(self->policy, sizeof(self->policy), "%s/policy.conf", self->io);
+	ASSERT_EQ(0, write_policy(self, NULL));
 }
 
 /* The names the cases below may leave when a test fails half way, deepest
@@ -138,6 +163,14 @@ FIXTURE_TEARDOWN(hostile)
 		snprintf(path, sizeof(path), "%s/n%zu", self->root, i);
 		rmdir(path);
 	}
+	snprintf(path, sizeof(path), "%s/u/link", self->root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/u", self->root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/link2", self->root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/outside", self->scratch);
+	rmdir(path);
 	snprintf(path, sizeof(path), "%s/r2", self->scratch);
 	umount2(path, MNT_DETACH);
 	rmdir(path);
@@ -223,18 +256,21 @@ static int run_entry(FIXTURE_DATA(hostile) * self, enum entry e, const char *spe
 	switch (e) {
 	case HOOK:
 		return run(self->out, sizeof(self->out),
-			   "HOSTCHANNEL_HOOK_DIR=%s %s oci hook precreate < %s 2>&1 > %s/out.json",
-			   self->hooks, self->hcrun, self->config, self->io);
+			   "HOSTCHANNEL_HOOK_DIR=%s %s oci hook precreate --policy %s < %s 2>&1 > "
+			   "%s/out.json",
+			   self->hooks, self->hcrun, self->policy, self->config, self->io);
 	case SHIM:
 	case SHIM_ENV:
 		self->id++;
 		return run(self->out, sizeof(self->out),
-			   "%s %s --root /r create --bundle %s c%d 2>&1 >/dev/null", self->env,
-			   self->shim, self->bundle, self->id);
+			   "%s %s --hostchannel-policy=%s --root /r create --bundle %s c%d 2>&1 "
+			   ">/dev/null",
+			   self->env, self->shim, self->policy, self->bundle, self->id);
 	case PREPARE:
 		return run(self->out, sizeof(self->out),
-			   "%s oci prepare --no-hook --host-channel '%s' %s 2>&1 >/dev/null",
-			   self->hcrun, spec, self->bundle);
+			   "%s oci prepare --no-hook --policy %s --host-channel '%s' %s 2>&1 "
+			   ">/dev/null",
+			   self->hcrun, self->policy, spec, self->bundle);
 	}
 	return -1;
 }
@@ -403,7 +439,7 @@ static const struct list_case list_cases[] = {
 	{"@/x/../b:/c", NULL, {"@/b"}},
 	{"@//a//:/c", NULL, {"@/a"}},
 	{"@/x/%2E%2E/b:/c", NULL, {"@/b"}},
-	{"@/x/..:/c", "exists", {NULL}},
+	{"@/x/..:/c", "rule allow-prefix", {NULL}},
 	/* %XX is the byte, and the decoded text is the spec: %3A is a field
 	 * separator, %3B a ';' inside a path (the list is split before), %2F
 	 * a '/'. */
@@ -903,6 +939,123 @@ TEST_F(hostile, state_annotation_outside_the_hook_dir)
 	EXPECT_EQ(0, undo_entry(self, PREPARE)) TH_LOG("%s", self->out);
 	EXPECT_EQ(0, cli_mounts_under(self->scratch, m, sizeof(m))) TH_LOG("%s", m);
 	free(config);
+}
+
+/* ------------------------------------------------------------ the policy */
+
+TEST_F_TIMEOUT(hostile, past_the_host_policy, 300)
+{
+	static const struct {
+		const char *rules; /* after allow-prefix (scratch/r) */
+		const char *spec;  /* through the hook and the shim */
+		const char *one;   /* the same as one --host-channel, for prepare */
+		bool env_only;	   /* through HOSTCHANNEL_SPEC only */
+		const char *want;
+	} cases[] = {
+		{"max-size = 1M\nenv-specs = yes\n", "@/a:/c:rw:2M", "@/a:/c:rw:2M", false,
+		 "rule max-size"},
+		{"max-total = 1M\nenv-specs = yes\n", "@/a:/c:rw:1M;@/b:/d:rw:4K", NULL, false,
+		 "rule max-total"},
+		{"max-channels = 2\nenv-specs = yes\n", "@/a:/c;@/b:/d;@/p:/e", NULL, false,
+		 "rule max-channels"},
+		{"allow-rw = no\nenv-specs = yes\n", "@/a:/c:rw", "@/a:/c:rw", false,
+		 "rule allow-rw"},
+		/* The default propagation words: no shared, no rshared. */
+		{"env-specs = yes\n", "@/a:/c:rw%2Crshared", "@/a:/c:rw,rshared", false,
+		 "rule allow-propagation"},
+		{"env-specs = yes\n", "@/a:/c:ro%2Cshared", "@/a:/c:ro,shared", false,
+		 "rule allow-propagation"},
+		{"env-specs = no\n", "@/a:/c", NULL, true, "env-specs"},
+		{"create-parents = no\nenv-specs = yes\n", "@/p/q:/c", "@/p/q:/c", false,
+		 "rule create-parents"},
+		/* Outside the prefix: directly, by "..", by an escaped "..". */
+		{"env-specs = yes\n", "@/../outside:/c", "@/../outside:/c", false,
+		 "rule allow-prefix"},
+		{"env-specs = yes\n", "@/a/../../outside:/c", "@/a/../../outside:/c", false,
+		 "rule allow-prefix"},
+		{"env-specs = yes\n", "@/%2E%2E/outside:/c", NULL, false, "rule allow-prefix"},
+		{"env-specs = yes\n", "/etc/hc-hostile-probe:/c", "/etc/hc-hostile-probe:/c", false,
+		 "rule allow-prefix"},
+		/* Through symlinks another user (65534) planted under the prefix:
+		 * a directory of theirs holding a link out, and a link of theirs. */
+		{"env-specs = yes\n", "@/u/link/x:/c", "@/u/link/x:/c", false, "rule allow-prefix"},
+		{"env-specs = yes\n", "@/link2/hc-hostile-probe:/c", "@/link2/hc-hostile-probe:/c",
+		 false, "rule allow-prefix"},
+		{"env-specs = yes\n", "@/u/link/x/y:/c", "@/u/link/x/y:/c", false,
+		 "rule allow-prefix"},
+	};
+	char path[PATH_MAX], outside[PATH_MAX];
+	size_t i, w;
+
+	if (_metadata->skip)
+		return;
+	/* What another user planted under the prefix, before the tree is read:
+	 * r/u (theirs, 0755) with r/u/link -> scratch/outside (a directory
+	 * outside the prefix, which must stay empty), and r/link2 -> /etc,
+	 * both links theirs. */
+	snprintf(outside, sizeof(outside), "%s/outside", self->scratch);
+	ASSERT_EQ(0, mkdir(outside, 0755));
+	snprintf(path, sizeof(path), "%s/u", self->root);
+	ASSERT_EQ(0, mkdir(path, 0755));
+	ASSERT_EQ(0, chown(path, 65534, 65534));
+	snprintf(path, sizeof(path), "%s/u/link", self->root);
+	ASSERT_EQ(0, symlink(outside, path));
+	ASSERT_EQ(0, lchown(path, 65534, 65534));
+	snprintf(path, sizeof(path), "%s/link2", self->root);
+	ASSERT_EQ(0, symlink("/etc", path));
+	ASSERT_EQ(0, lchown(path, 65534, 65534));
+	ASSERT_FALSE(cli_exists("/etc/hc-hostile-probe"));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *spec = subst(cases[i].spec, self->root);
+		char *one = cases[i].one != NULL ? subst(cases[i].one, self->root) : NULL;
+
+		ASSERT_NE(NULL, spec);
+		ASSERT_EQ(0, write_policy(self, cases[i].rules));
+		for (w = HOOK; w <= PREPARE; w++) {
+			char *config;
+
+			if ((cases[i].env_only && w != SHIM_ENV) || (w == PREPARE && one == NULL))
+				continue;
+			snprintf(self->what, sizeof(self->what), "case %zu \"%s\" through %s", i,
+				 cases[i].spec, entry_name[w]);
+			ASSERT_NE(NULL, config = config_for((enum entry)w,
+							    w == PREPARE ? NULL : spec, NULL));
+			EXPECT_REFUSED((enum entry)w, config, strlen(config), one, cases[i].want);
+			EXPECT_NE(NULL, strstr(self->out, self->policy))
+			TH_LOG("%s: %s", self->what, self->out);
+			EXPECT_FALSE(cli_exists("/etc/hc-hostile-probe")) TH_LOG("%s", self->what);
+			free(config);
+		}
+		free(one);
+		free(spec);
+	}
+	/* The same input, let through by a policy that allows it, is made where
+	 * a sane reading says: so the refusals above were the policy's. */
+	ASSERT_EQ(0, write_policy(self, NULL));
+	{
+		char *spec = subst("@/a:/c:rw%2Crshared:2M;@/b:/d", self->root);
+		char *hosts[2] = {subst("@/a", self->root), subst("@/b", self->root)};
+		char *config;
+
+		for (w = HOOK; w <= SHIM_ENV; w++) {
+			snprintf(self->what, sizeof(self->what), "allowed through %s",
+				 entry_name[w]);
+			ASSERT_NE(NULL, config = config_for((enum entry)w, spec, NULL));
+			expect_accepted(_metadata, self, (enum entry)w, config, NULL,
+					(const char *const *)hosts, 2);
+			free(config);
+		}
+		free(hosts[0]);
+		free(hosts[1]);
+		free(spec);
+	}
+	snprintf(path, sizeof(path), "%s/u/link", self->root);
+	EXPECT_EQ(0, unlink(path));
+	snprintf(path, sizeof(path), "%s/u", self->root);
+	EXPECT_EQ(0, rmdir(path));
+	snprintf(path, sizeof(path), "%s/link2", self->root);
+	EXPECT_EQ(0, unlink(path));
+	EXPECT_EQ(0, rmdir(outside));
 }
 
 TEST_HARNESS_MAIN
