@@ -207,8 +207,8 @@ $(FUZZ_O)/fuzz_%: ref/fuzz/fuzz_%.c $(FUZZ_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -MF $@.d -fsanitize=fuzzer,$(FUZZ_SAN) -o $@ $< $(FUZZ_OBJS)
 
 # fuzz_annotation: the OCI kit's readers of the container author's input
-# (ref/hcrun/oci.c), with json-c.
-FUZZ_OCI_OBJS := $(FUZZ_O)/obj/hcrun/oci.o
+# (ref/hcrun/oci.c) and the host policy (policy.c), with json-c.
+FUZZ_OCI_OBJS := $(FUZZ_O)/obj/hcrun/oci.o $(FUZZ_O)/obj/hcrun/policy.o
 JSONC_CFLAGS = $(shell $(PKG_CONFIG) --cflags json-c 2>/dev/null)
 JSONC_LIBS = $(shell $(PKG_CONFIG) --libs json-c 2>/dev/null)
 .SECONDARY: $(FUZZ_OCI_OBJS)
