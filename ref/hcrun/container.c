@@ -68,10 +68,10 @@ struct child_args {
 	uid_t uid;
 	gid_t gid;
 	bool tty;
-	int sync_fd;		  /* the child's end of the setup socket */
-	int hcrun_fd;		  /* hcrun's end: the child closes its copy */
-	pid_t init_pid;		  /* exec only */
-	const char *cgroup_procs; /* exec only */
+	int sync_fd;		      /* the child's end of the setup socket */
+	int hcrun_fd;		      /* hcrun's end: the child closes its copy */
+	const struct hcrun_pin *init; /* exec only */
+	const char *cgroup_procs;     /* exec only */
 };
 
 /* The first fields of the kernel's struct clone_args (CLONE_ARGS_SIZE_VER0). */
@@ -917,8 +917,10 @@ static const struct {
 
 /*
  * Kernels before 5.8 take no pidfd in setns(), and valgrind 3.19 knows no
- * pidfd at all: one namespace file at a time, each opened through procfd,
- * which names the init it was opened for and no other.
+ * pidfd at all: one namespace file at a time, each opened through procfd.
+ * That directory was proved to be the init's (hcrun_proc_pin) and names it
+ * and no other: once the init is gone a lookup below it fails, whatever
+ * process takes the pid, so no re-check is needed after the files are open.
  */
 static int join_by_files(int procfd, pid_t pid, hc_error_t **err)
 {
@@ -955,28 +957,19 @@ out:
 
 /*
  * The init is known by its pid only, which could be recycled once it is
- * gone. Its /proc/<pid> directory, once open, names that one process: a
- * lookup below it fails when the process is gone, whatever takes the pid
- * next. So the root and the namespace files are opened through it, and the
- * pidfd (when the kernel has them: 5.3, and setns on it 5.8) is checked
- * alive after procfd is open, which proves both name the same process.
+ * gone. hcrun pinned it before the fork (hcrun_proc_pin): the pidfd and the
+ * /proc/<pid> directory it hands down both name the init it recorded and no
+ * other, so everything goes through them, never through the pid: the root
+ * and the namespaces are the init's, or the call fails because it has exited
+ * meanwhile (setns on a pidfd and lookups below procfd fail then).
  */
 static int join_container(struct child_args *a, hc_error_t **err)
 {
-	hc_cleanup_close int procfd = -1, pidfd = -1, rootfd = -1;
-	char path[64];
-	pid_t pid = a->init_pid;
+	hc_cleanup_close int rootfd = -1;
+	const struct hcrun_pin *init = a->init;
+	pid_t pid = init->pid;
 
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 && errno != ENOSYS)
-		return hc_error_sys(err, errno, "container init %d", (int)pid);
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (procfd < 0)
-		return hc_error_sys(err, errno, "container init %d: open %s", (int)pid, path);
-	if (pidfd >= 0 && syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
-		return hc_error_sys(err, errno, "container init %d", (int)pid);
-	rootfd = openat(procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	rootfd = openat(init->procfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return hc_error_sys(err, errno, "open /proc/%d/root", (int)pid);
 	/* Before the mount namespace changes: the cgroup tree is the host's. */
@@ -992,11 +985,12 @@ static int join_container(struct child_args *a, hc_error_t **err)
 			return hc_error_sys(err, errno, "join the memory cgroup %s",
 					    a->cgroup_procs);
 	}
-	if (pidfd < 0 || setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-					      CLONE_NEWPID) < 0) {
-		if (pidfd >= 0 && errno != EINVAL)
+	if (init->pidfd < 0 || setns(init->pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+							  CLONE_NEWNET | CLONE_NEWPID) < 0) {
+		/* EINVAL: a kernel before 5.8, whose setns() takes no pidfd. */
+		if (init->pidfd >= 0 && errno != EINVAL)
 			return hc_error_sys(err, errno, "join the namespaces of %d", (int)pid);
-		if (join_by_files(procfd, pid, err) < 0)
+		if (join_by_files(init->procfd, pid, err) < 0)
 			return -1;
 	}
 	/* The init's root, wherever the namespace's own root is. */
@@ -1040,6 +1034,11 @@ static __attribute__((noreturn)) void exec_middle(struct child_args *a)
 	/* "go" first: a failure below then never meets an unread byte. */
 	if (wait_go(a->sync_fd, &err) < 0 || join_container(a, &err) < 0)
 		child_fail(a->sync_fd, err, HCRUN_EXIT_ERROR);
+	/* The host's handles on the init: the command never gets them, not
+	 * even before its exec. Closing a pidfd or an O_PATH fd loses nothing. */
+	if (a->init->pidfd >= 0)
+		(void)close(a->init->pidfd);
+	(void)close(a->init->procfd);
 	child = fork();
 	if (child < 0) {
 		hc_error_sys(&err, errno, "fork into the container");
@@ -1060,9 +1059,9 @@ static __attribute__((noreturn)) void exec_middle(struct child_args *a)
 	_exit(wait_exit_code(child));
 }
 
-int hcrun_exec_spawn(const struct hcrun_config *cfg, pid_t init_pid, const char *cgroup_procs,
-		     char *const argv[], bool user_set, uid_t uid, gid_t gid, bool tty,
-		     struct hcrun_proc *proc, hc_error_t **err)
+int hcrun_exec_spawn(const struct hcrun_config *cfg, const struct hcrun_pin *init,
+		     const char *cgroup_procs, char *const argv[], bool user_set, uid_t uid,
+		     gid_t gid, bool tty, struct hcrun_proc *proc, hc_error_t **err)
 {
 	hc_cleanup_close int ours = -1, theirs = -1;
 	struct child_args a;
@@ -1070,7 +1069,7 @@ int hcrun_exec_spawn(const struct hcrun_config *cfg, pid_t init_pid, const char 
 	pid_t pid;
 
 	memset(&a, 0, sizeof(a));
-	if (init_pid <= 0)
+	if (init->pid <= 0 || init->procfd < 0)
 		return hc_error_set(err, ESRCH, "the container is not running");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return hc_error_sys(err, errno, "socketpair");
@@ -1084,7 +1083,7 @@ int hcrun_exec_spawn(const struct hcrun_config *cfg, pid_t init_pid, const char 
 	a.tty = tty;
 	a.sync_fd = theirs;
 	a.hcrun_fd = ours;
-	a.init_pid = init_pid;
+	a.init = init;
 	a.cgroup_procs = cgroup_procs;
 	pid = fork();
 	if (pid < 0)

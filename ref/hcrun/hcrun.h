@@ -61,6 +61,17 @@ struct hcrun_proc {
 	int pty_master; /* -1 without -t */
 };
 
+/*
+ * A running process held so that its pid cannot name another one: a pidfd
+ * (-1 where the kernel or valgrind has none) and its /proc/<pid> directory,
+ * both proved to be the process recorded (hcrun_proc_pin, state.c).
+ */
+struct hcrun_pin {
+	pid_t pid;
+	int pidfd;
+	int procfd; /* O_PATH: lookups below it fail once the process is gone */
+};
+
 /* ------------------------------------------------------------ caps.c */
 
 /* docker's default set: CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID
@@ -106,14 +117,15 @@ int hcrun_container_spawn(const struct hcrun_config *cfg, struct hcrun_proc *pro
 int hcrun_container_release(struct hcrun_proc *proc, int *exit_code, hc_error_t **err);
 
 /*
- * exec: a new process in the running container whose init is init_pid:
+ * exec: a new process in the running container whose init is pinned by
+ * init (its pidfd and /proc directory; the caller keeps and closes them):
  * joins its memory cgroup (cgroup_procs = path of cgroup.procs, may be
  * NULL), its namespaces and root, drops to cfg->caps, switches to uid/gid
  * when user_set, execs argv. Same release protocol as the init.
  */
-int hcrun_exec_spawn(const struct hcrun_config *cfg, pid_t init_pid, const char *cgroup_procs,
-		     char *const argv[], bool user_set, uid_t uid, gid_t gid, bool tty,
-		     struct hcrun_proc *proc, hc_error_t **err);
+int hcrun_exec_spawn(const struct hcrun_config *cfg, const struct hcrun_pin *init,
+		     const char *cgroup_procs, char *const argv[], bool user_set, uid_t uid,
+		     gid_t gid, bool tty, struct hcrun_proc *proc, hc_error_t **err);
 
 /* ------------------------------------------------------------- tty.c */
 
@@ -251,8 +263,20 @@ void hcrun_mounts_forget(void);
 
 /* Start time of a process (a zombie too); -1 when it is gone. */
 int hcrun_proc_start_time(pid_t pid, uint64_t *start);
-/* Is pid alive (not a zombie) and still the process that started at start? */
+/* Is pid alive (not a zombie) and still the process that started at start?
+ * A start of 0 (not recorded) is never. */
 bool hcrun_proc_alive(pid_t pid, uint64_t start);
+/*
+ * Hold the process (pid, start) before acting on it (exec enters it): a
+ * pidfd opened on pid, then its /proc/<pid>, then the start time read there
+ * must be start. HCRUN_PIN_OK with *pin holding both (hcrun_pin_release
+ * closes them); GONE: no such process, or a zombie; REUSED: the pid belongs
+ * to a process that started at another time; UNKNOWN: start is 0 (never
+ * recorded); nothing held then. -1 with *err when it cannot be looked at.
+ */
+enum { HCRUN_PIN_OK = 0, HCRUN_PIN_GONE, HCRUN_PIN_REUSED, HCRUN_PIN_UNKNOWN };
+int hcrun_proc_pin(pid_t pid, uint64_t start, struct hcrun_pin *pin, hc_error_t **err);
+void hcrun_pin_release(struct hcrun_pin *pin);
 /* The status as it is now: "running" whose process is gone reads "stopped". */
 enum hcrun_status hcrun_state_live_status(const struct hcrun_state *st);
 /* Is the recorded monitor still alive? */

@@ -501,6 +501,40 @@ int hcrun_run(struct hcrun_create_opts *o, hc_error_t **err)
 /* ------------------------------------------------------------- exec */
 
 /*
+ * exec enters the process the state records: a pid alone could by now be
+ * another's, whose namespaces and root the command would get. It is pinned
+ * first (hcrun_proc_pin: pidfd, then /proc/<pid>, then the start time
+ * recorded at start checked there), and the child enters only through what
+ * was pinned. Every refusal is the exit code of a container not running.
+ */
+static int pin_init(const struct hcrun_state *st, struct hcrun_pin *init, hc_error_t **err)
+{
+	const char *name = st->cfg.name;
+
+	if (st->status != HCRUN_RUNNING)
+		return hc_error_set(err, ESRCH, "container %s is not running", name);
+	switch (hcrun_proc_pin(st->pid, st->pid_start, init, err)) {
+	case HCRUN_PIN_OK:
+		return 0;
+	case HCRUN_PIN_GONE:
+		return hc_error_set(err, ESRCH, "container %s is not running", name);
+	case HCRUN_PIN_REUSED:
+		return hc_error_set(err, ESRCH,
+				    "container %s: its init (pid %d) has exited and the pid now "
+				    "belongs to another process",
+				    name, (int)st->pid);
+	case HCRUN_PIN_UNKNOWN:
+		return hc_error_set(err, ESRCH,
+				    "container %s: its state records no start time for its init "
+				    "(pid %d), so that process cannot be told from another that "
+				    "reused the pid: not entered",
+				    name, (int)st->pid);
+	default:
+		return hc_error_prefix(err, "container %s", name);
+	}
+}
+
+/*
  * One more process in a running container: its namespaces, its root, its
  * memory cgroup (what the process writes to a channel is charged to the
  * container, as the init's writes are), its capabilities.
@@ -512,6 +546,7 @@ int hcrun_exec(const char *name, const struct hcrun_exec_opts *opts, hc_error_t 
 	char procs[PATH_MAX];
 	struct hcrun_state st;
 	struct hcrun_proc proc = {.pid = 0, .sync_fd = -1, .pty_master = -1};
+	struct hcrun_pin init = {.pid = 0, .pidfd = -1, .procfd = -1};
 	int code = HCRUN_EXIT_ERROR, status, saved_stdin = -1;
 	uid_t uid = opts->uid;
 	gid_t gid = opts->gid;
@@ -519,10 +554,8 @@ int hcrun_exec(const char *name, const struct hcrun_exec_opts *opts, hc_error_t 
 	/* No lock: reading is safe (rename), and exec changes no state. */
 	if (hcrun_state_load(name, &st, err) < 0)
 		return HCRUN_EXIT_ERROR;
-	if (hcrun_state_live_status(&st) != HCRUN_RUNNING) {
-		hc_error_set(err, ESRCH, "container %s is not running", name);
+	if (pin_init(&st, &init, err) < 0)
 		goto out;
-	}
 	if (!user_set) {
 		user_set = st.cfg.user_set;
 		uid = st.cfg.uid;
@@ -539,7 +572,7 @@ int hcrun_exec(const char *name, const struct hcrun_exec_opts *opts, hc_error_t 
 	blocked = true;
 	if (!opts->interactive && hcrun_stdin_null(&saved_stdin, err) < 0)
 		goto out;
-	if (hcrun_exec_spawn(&st.cfg, st.pid, st.cgroup.version != HC_CGROUP_NONE ? procs : NULL,
+	if (hcrun_exec_spawn(&st.cfg, &init, st.cgroup.version != HC_CGROUP_NONE ? procs : NULL,
 			     opts->argv, user_set, uid, gid, opts->tty, &proc, err) < 0) {
 		hcrun_stdin_restore(&saved_stdin);
 		goto out;
@@ -555,6 +588,7 @@ int hcrun_exec(const char *name, const struct hcrun_exec_opts *opts, hc_error_t 
 out:
 	if (blocked)
 		hcrun_signals_restore(&saved_mask);
+	hcrun_pin_release(&init);
 	hcrun_state_clear(&st);
 	return code;
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/file.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,22 +150,20 @@ void hcrun_timestamp(char *buf, size_t len)
 /* ------------------------------------------------------------ processes */
 
 /*
- * Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot.
- * A pid can be reused; (pid, start time) cannot. *zombie: the process has
- * exited and waits to be reaped (it runs nothing any more).
+ * Field 22 of <dir>/stat, dir a /proc/<pid> directory (path relative to
+ * dirfd): the start time in clock ticks since boot. A pid can be reused;
+ * (pid, start time) cannot. *zombie: the process has exited and waits to be
+ * reaped (it runs nothing any more).
  */
-static int proc_stat(pid_t pid, uint64_t *start, bool *zombie)
+static int read_stat_at(int dirfd, const char *path, uint64_t *start, bool *zombie)
 {
-	char path[64], buf[1024], *p, *save = NULL, *tok;
+	char buf[1024], *p, *save = NULL, *tok;
 	unsigned long long value;
 	hc_cleanup_close int fd = -1;
 	ssize_t n;
 	int field;
 
-	if (pid <= 0)
-		return -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -189,6 +188,16 @@ static int proc_stat(pid_t pid, uint64_t *start, bool *zombie)
 	return -1;
 }
 
+static int proc_stat(pid_t pid, uint64_t *start, bool *zombie)
+{
+	char path[64];
+
+	if (pid <= 0)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	return read_stat_at(AT_FDCWD, path, start, zombie);
+}
+
 int hcrun_proc_start_time(pid_t pid, uint64_t *start)
 {
 	bool zombie;
@@ -196,12 +205,82 @@ int hcrun_proc_start_time(pid_t pid, uint64_t *start)
 	return proc_stat(pid, start, &zombie);
 }
 
+/*
+ * A start time of 0 is never taken as a match: every state hcrun writes
+ * records the init's (read at start, which fails rather than record none),
+ * and no process a container runs can have started in the first tick after
+ * boot. A state that says 0 was edited by hand: what runs under its pid
+ * cannot be proved to be the container's, so it is treated as gone.
+ */
 bool hcrun_proc_alive(pid_t pid, uint64_t start)
 {
 	uint64_t now;
 	bool zombie;
 
-	return proc_stat(pid, &now, &zombie) == 0 && now == start && !zombie;
+	return start != 0 && proc_stat(pid, &now, &zombie) == 0 && now == start && !zombie;
+}
+
+void hcrun_pin_release(struct hcrun_pin *pin)
+{
+	hc_cleanup_closep(&pin->pidfd);
+	hc_cleanup_closep(&pin->procfd);
+	pin->pid = 0;
+}
+
+/*
+ * The order is what makes it hold. The pidfd names whatever process had
+ * the pid when it was opened (T0); /proc/<pid>, opened next (T1), another
+ * one only if the first was reaped in between. The start time is read
+ * through that directory, and a lookup below it fails once its process is
+ * gone, whatever takes the pid next: a match proves the process at T1 is
+ * the one recorded. That process started before T0 and held the pid from
+ * then to T1, so it is the one the pidfd names too.
+ */
+int hcrun_proc_pin(pid_t pid, uint64_t start, struct hcrun_pin *pin, hc_error_t **err)
+{
+	char path[64];
+	uint64_t now;
+	bool zombie;
+
+	*pin = (struct hcrun_pin){.pid = pid, .pidfd = -1, .procfd = -1};
+	if (pid <= 0)
+		return HCRUN_PIN_GONE;
+	if (start == 0)
+		return HCRUN_PIN_UNKNOWN;
+	pin->pidfd = pidfd_open(pid, 0);
+	if (pin->pidfd < 0) {
+		if (errno == ESRCH)
+			return HCRUN_PIN_GONE;
+		/* A thread's id (pidfd_open takes process ids only): the pid was
+		 * given to a thread of another process. */
+		if (errno == EINVAL)
+			return HCRUN_PIN_REUSED;
+		/* No pidfd (before Linux 5.3, or under valgrind 3.19): the
+		 * directory alone pins the process; signals then go by pid. */
+		if (errno != ENOSYS)
+			return hc_error_sys(err, errno, "pidfd_open %d", (int)pid);
+	}
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	pin->procfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (pin->procfd < 0) {
+		if (errno == ENOENT)
+			goto gone;
+		hc_error_sys(err, errno, "open %s", path);
+		goto fail;
+	}
+	if (read_stat_at(pin->procfd, "stat", &now, &zombie) < 0 || zombie)
+		goto gone;
+	if (now != start) {
+		hcrun_pin_release(pin);
+		return HCRUN_PIN_REUSED;
+	}
+	return HCRUN_PIN_OK;
+gone:
+	hcrun_pin_release(pin);
+	return HCRUN_PIN_GONE;
+fail:
+	hcrun_pin_release(pin);
+	return -1;
 }
 
 enum hcrun_status hcrun_state_live_status(const struct hcrun_state *st)
