@@ -1001,8 +1001,19 @@ static int join_container(struct child_args *a, hc_error_t **err)
 
 static int wait_exit_code(pid_t pid)
 {
+	siginfo_t info;
 	int status;
 
+	/*
+	 * Waited for without reaping first: until forward_to is cleared the
+	 * handler may still kill(pid), and only an unreaped zombie keeps the
+	 * pid from being given to another process.
+	 */
+	while (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) < 0) {
+		if (errno != EINTR)
+			break;
+	}
+	forward_to = 0;
 	while (waitpid(pid, &status, 0) < 0) {
 		if (errno != EINTR)
 			return HCRUN_EXIT_ERROR;

@@ -123,6 +123,7 @@ int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc
 	struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
 	struct sigaction ign = {.sa_handler = SIG_IGN}, old[NFORWARDED], old_pipe;
 	sigset_t set, mask;
+	siginfo_t info;
 	int wstatus = 0, ret = 0;
 	bool pipe_ignored = false;
 	size_t i;
@@ -160,6 +161,15 @@ int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc
 		ret = hcrun_tty_relay(proc->pty_master, forward_stdin, err);
 	}
 	hc_cleanup_closep(&proc->pty_master);
+	/*
+	 * Waited for without reaping first: until forward_pid is cleared the
+	 * handler may still kill() it, and only an unreaped zombie keeps its
+	 * pid from being given to another process (which the signal would
+	 * hit). An error here shows again in the waitpid() below.
+	 */
+	while (waitid(P_PID, (id_t)proc->pid, &info, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	forward_pid = 0;
 	while (waitpid(proc->pid, &wstatus, 0) < 0) {
 		if (errno != EINTR) {
 			ret = hc_error_sys(err, errno, "wait for process %d", (int)proc->pid);
@@ -168,7 +178,6 @@ int hcrun_proc_wait(struct hcrun_proc *proc, bool forward_stdin, int *status, hc
 		}
 	}
 	proc->pid = 0;
-	forward_pid = 0;
 	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 	if (pipe_ignored)
 		(void)sigaction(SIGPIPE, &old_pipe, NULL);
