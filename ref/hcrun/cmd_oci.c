@@ -32,6 +32,7 @@ static const char oci_usage[] =
 	"       hcrun oci keep BUNDLE|STATE_FILE\n"
 	"       hcrun oci hook precreate [--policy FILE] | poststop\n"
 	"       hcrun oci policy [--policy FILE] [SPEC...]\n"
+	"       hcrun oci gc [--hook-dir DIR] [--runtime-state DIR] [BUNDLE|STATE_FILE...]\n"
 	"\n"
 	"Host channels for OCI engines (runc, podman, CRI-O) that have no\n"
 	"--host-channel (see ref/hook/README.md).\n"
@@ -64,7 +65,20 @@ static const char oci_usage[] =
 	"          (the built-in defaults when that is absent; docs/policy.md)\n"
 	"policy    print the host policy the hook would apply (or FILE's), as a\n"
 	"          policy file; with SPECs, check each against it, touching\n"
-	"          nothing. A malformed file, or a spec refused: exit 125\n";
+	"          nothing. A malformed file, or a spec refused: exit 125\n"
+	"gc        repair what a kill of prepare, teardown, the hook or the shim left:\n"
+	"          each record of the hook's state directory, the shim's and each\n"
+	"          BUNDLE given is locked and read; a prepare that died is rolled back\n"
+	"          (only what its journal proves made), a teardown that died finished;\n"
+	"          a complete one (a live container's) is left, but for a shim's\n"
+	"          whose runtime says \"state ID\" that the container does not exist;\n"
+	"          a record in use, a symlink or a corrupt one is left (reported).\n"
+	"          One line per action; exit 0 when all is consistent, 125 when\n"
+	"          something was left for a person to look at\n"
+	"    --hook-dir DIR        the hook's states (default $HOSTCHANNEL_HOOK_DIR, else\n"
+	"                          " HCRUN_OCI_HOOK_DIR ")\n"
+	"    --runtime-state DIR   the shim's records (default $HOSTCHANNEL_RUNTIME_STATE,\n"
+	"                          else " HCRUN_RUNTIME_STATE_DIR ")\n";
 
 static int oci_prepare(int argc, char *argv[], hc_error_t **err)
 {
@@ -139,6 +153,8 @@ static int oci_hook(int argc, char *argv[], hc_error_t **err)
 				    "oci hook: expected precreate or poststop (see hcrun oci "
 				    "--help)");
 	precreate = strcmp(argv[0], "precreate") == 0;
+	/* The crash faults of each (fault.c): HCRUN_FAULT=hook-precreate:K... */
+	hcrun_fault_verb(precreate ? "hook-precreate" : "hook-poststop");
 	while ((c = hcrun_getopt(argc, argv, precreate ? "oci hook precreate" : "oci hook poststop",
 				 "+:h", precreate ? longopts : longopts + 1, oci_usage, err)) > 0)
 		policy_path = optarg;
@@ -215,14 +231,41 @@ static int oci_teardown_or_keep(int argc, char *argv[], bool keep, hc_error_t **
 	return ret < 0 ? HCRUN_EXIT_ERROR : 0;
 }
 
+static int oci_gc(int argc, char *argv[], hc_error_t **err)
+{
+	static const struct option longopts[] = {
+		{"hook-dir", required_argument, NULL, 'd'},
+		{"runtime-state", required_argument, NULL, 'r'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct hcrun_oci_gc_opts o = {0};
+	int c;
+
+	while ((c = hcrun_getopt(argc, argv, "oci gc", "+:h", longopts, oci_usage, err)) > 0) {
+		const char **dir = c == 'd' ? &o.hook_dir : &o.runtime_state;
+
+		if (optarg[0] != '/')
+			return hc_error_set(err, EINVAL, "oci gc: --%s \"%s\" is not absolute",
+					    c == 'd' ? "hook-dir" : "runtime-state", optarg);
+		*dir = optarg;
+	}
+	if (c != HCRUN_OPT_END)
+		return c == HCRUN_OPT_HELP ? 0 : -1;
+	o.targets = argv + optind;
+	o.ntargets = (size_t)(argc - optind);
+	hcrun_fault_verb("oci-gc");
+	return hcrun_oci_gc(&o) ? 0 : HCRUN_EXIT_ERROR;
+}
+
 int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err)
 {
 	const char *verb;
 
 	if (argc < 2) {
 		hc_error_set(err, EINVAL,
-			     "oci: expected prepare, teardown, keep, hook or policy (see hcrun "
-			     "oci --help)");
+			     "oci: expected prepare, teardown, keep, hook, policy or gc (see "
+			     "hcrun oci --help)");
 		return HCRUN_EXIT_ERROR;
 	}
 	verb = argv[1];
@@ -232,14 +275,21 @@ int hcrun_cmd_oci(int argc, char *argv[], hc_error_t **err)
 	}
 	/* Each verb parses its own argv from argv[0] = the verb. */
 	optind = 0;
-	if (strcmp(verb, "prepare") == 0)
+	/* The crash faults of each (fault.c): HCRUN_FAULT=oci-prepare:K... */
+	if (strcmp(verb, "prepare") == 0) {
+		hcrun_fault_verb("oci-prepare");
 		return oci_prepare(argc - 1, argv + 1, err);
-	if (strcmp(verb, "teardown") == 0)
+	}
+	if (strcmp(verb, "teardown") == 0) {
+		hcrun_fault_verb("oci-teardown");
 		return oci_teardown_or_keep(argc - 1, argv + 1, false, err);
+	}
 	if (strcmp(verb, "keep") == 0)
 		return oci_teardown_or_keep(argc - 1, argv + 1, true, err);
 	if (strcmp(verb, "hook") == 0)
 		return oci_hook(argc - 2, argv + 2, err);
+	if (strcmp(verb, "gc") == 0)
+		return oci_gc(argc - 1, argv + 1, err);
 	if (strcmp(verb, "policy") == 0)
 		return oci_policy(argc - 1, argv + 1, err);
 	hc_error_set(err, EINVAL, "oci: unknown command \"%s\" (see hcrun oci --help)", verb);

@@ -160,10 +160,14 @@ int hcrun_cmd_runtime(int argc, char *argv[])
 	if (hcrun_runtime_find(want, cmd.runtime, sizeof(cmd.runtime), &err) < 0)
 		goto out;
 	cmd.argv[0] = cmd.runtime;
-	if (cmd.verb != NULL && (strcmp(cmd.verb, "create") == 0 || strcmp(cmd.verb, "run") == 0))
+	/* The crash faults of each (fault.c): HCRUN_FAULT=runtime-create:K... */
+	if (cmd.verb != NULL && (strcmp(cmd.verb, "create") == 0 || strcmp(cmd.verb, "run") == 0)) {
+		hcrun_fault_verb("runtime-create");
 		ret = hcrun_runtime_create(&cmd, &status, &err);
-	else if (cmd.verb != NULL && strcmp(cmd.verb, "delete") == 0)
+	} else if (cmd.verb != NULL && strcmp(cmd.verb, "delete") == 0) {
+		hcrun_fault_verb("runtime-delete");
 		ret = hcrun_runtime_delete(&cmd, &status, &err);
+	}
 	if (ret == 1) {
 		/* Any other verb, or nothing of ours to do: the runtime itself. */
 		hcrun_runtime_exec(&cmd, &err);

@@ -14,6 +14,11 @@
  * first counts the points and then runs each. Processes forked by hcrun (the
  * detached monitor) inherit the count and go on numbering.
  *
+ * The OCI kit's steps are shared by several commands (oci prepare and
+ * teardown, the hook's precreate and poststop, the shim's create and
+ * delete), so its points name no verb: each command names its own once
+ * (hcrun_fault_verb), and the kit's points (hcrun_fault_at) count under it.
+ *
  * Without HCRUN_FAULT this is one getenv per point, and nothing else.
  */
 #include <errno.h>
@@ -26,7 +31,8 @@
 
 #include "hcrun.h"
 
-static int passed; /* points of the chosen verb passed by this process */
+static int passed;	     /* points of the chosen verb passed by this process */
+static const char *verb_now; /* the command's, for hcrun_fault_at */
 
 static void fault_log(const char *line)
 {
@@ -74,4 +80,15 @@ void hcrun_fault(const char *verb, const char *what)
 	(void)kill(getpid(), SIGKILL);
 	for (;;)
 		pause();
+}
+
+void hcrun_fault_verb(const char *verb)
+{
+	verb_now = verb;
+}
+
+void hcrun_fault_at(const char *what)
+{
+	if (verb_now != NULL)
+		hcrun_fault(verb_now, what);
 }

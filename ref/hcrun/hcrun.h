@@ -145,6 +145,7 @@ int hcrun_tty_relay(int pty_master, bool forward_stdin, hc_error_t **err);
  *                             core
  *   create_opts.c, gc.c, views.c   (create/run's options, repair, what list
  *                             and inspect show)
+ *   oci_gc.c                  repair for the kit, the hook and the shim
  *   lxc.c                     LXC's config lines and hooks, on the kit
  *   runtime.c                 hostchannel-runtime, the runc shim
  *   oci_hook.c, oci_kit.c, oci.c   the OCI kit, in that order
@@ -511,6 +512,14 @@ int hcrun_cmd_gc(int argc, char *argv[], hc_error_t **err);
  * the point in HCRUN_FAULT_LOG. A no-op without HCRUN_FAULT.
  */
 void hcrun_fault(const char *verb, const char *what);
+/*
+ * The verb of this command for the points of code that several commands
+ * share (the OCI kit): oci-prepare, oci-teardown, hook-precreate,
+ * hook-poststop, runtime-create, runtime-delete. hcrun_fault_at(what) is
+ * hcrun_fault(that verb, what), and nothing before a verb is named.
+ */
+void hcrun_fault_verb(const char *verb);
+void hcrun_fault_at(const char *what);
 
 /* ===================================================================
  * The OCI integration kit: host channels for engines that have no
@@ -534,6 +543,19 @@ struct hcrun_oci_channel {
 	struct hc_host host; /* real_path "" until prepare made it */
 };
 
+/*
+ * Where a record's operation stands, so that hcrun oci gc knows what a
+ * record whose writer died asks for. A live operation holds the record's
+ * lock (flock) from its first write to its last: gc acts only on a record
+ * it can lock, and then by its phase.
+ */
+enum hcrun_oci_phase {
+	HCRUN_OCI_PREPARED = 0, /* complete: a live container's (a record of old too) */
+	HCRUN_OCI_PREPARING,	/* the host side and the config being made: roll back */
+	HCRUN_OCI_RUNTIME,	/* the shim's real runtime create under way (owner) */
+	HCRUN_OCI_RELEASING,	/* being torn down: finish */
+};
+
 struct hcrun_oci_kit {
 	char state_path[PATH_MAX];
 	char tag[HCRUN_OCI_ID_MAX + sizeof(HCRUN_OCI_TAG_PREFIX)];
@@ -544,6 +566,18 @@ struct hcrun_oci_kit {
 	const struct hcrun_policy *policy;
 	size_t nchannels;
 	struct hcrun_oci_channel *channels; /* owned */
+	enum hcrun_oci_phase phase;
+	/* HCRUN_OCI_RUNTIME: the shim that runs the runtime's create, which
+	 * holds no lock meanwhile (the runtime's poststop hook takes it). */
+	pid_t owner;
+	uint64_t owner_start;
+	/* The shim's records: the real runtime, its --root ("" its default)
+	 * and the container id, for gc to ask the runtime "state ID". */
+	char runtime[PATH_MAX];
+	char runtime_root[PATH_MAX];
+	char runtime_id[256];
+	bool locked; /* lock_fd holds the record's flock */
+	int lock_fd;
 };
 
 /* -------------------------------------------------------------- oci.c */
@@ -562,9 +596,25 @@ int hcrun_oci_json_load(const char *path, struct json_object **out, hc_error_t *
  * the new file, whole. */
 int hcrun_oci_json_save(const char *path, struct json_object *obj, mode_t mode, hc_error_t **err);
 /* The state file at kit->state_path: what was made, and the keep mark. */
-int hcrun_oci_state_save(const struct hcrun_oci_kit *kit, hc_error_t **err);
-/* Read one back into kit (hcrun_oci_kit_clear frees it, on error too). */
+/*
+ * Write the state file. A locked kit (hcrun_oci_state_create,
+ * hcrun_oci_state_lock) keeps its lock across the write: the new file is
+ * locked before it takes the record's name. hcrun_oci_state_create writes
+ * the first one, locked; EEXIST when a record is there.
+ */
+int hcrun_oci_state_save(struct hcrun_oci_kit *kit, hc_error_t **err);
+int hcrun_oci_state_create(struct hcrun_oci_kit *kit, hc_error_t **err);
+/* Read one back into kit (hcrun_oci_kit_clear frees it, on error too);
+ * never through a symlink, never anything but a regular file. */
 int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t **err);
+/* The same, holding the record's lock (waiting for it, or EWOULDBLOCK
+ * when wait is false and an operation holds it); ENOENT: no record. */
+int hcrun_oci_state_lock(const char *path, struct hcrun_oci_kit *kit, bool wait, hc_error_t **err);
+/* Remove the record of a locked kit, then let go of the lock. */
+int hcrun_oci_state_remove(struct hcrun_oci_kit *kit, hc_error_t **err);
+/* Let go of the lock (the record stays); hcrun_oci_kit_clear does too. */
+void hcrun_oci_state_unlock(struct hcrun_oci_kit *kit);
+const char *hcrun_oci_phase_name(enum hcrun_oci_phase phase);
 /* Add the binds, raise the memory limit (memory_add), the annotation
  * HCRUN_OCI_ANN_STATE and, when poststop != NULL, that poststop hook. */
 int hcrun_oci_config_edit(struct json_object *config, const struct hcrun_oci_kit *kit,
@@ -643,6 +693,20 @@ int hcrun_oci_kit_mount(struct hcrun_oci_kit *kit, hc_error_t **err);
 /* Unmount and remove what the state file lists, then the file; after keep
  * (and not force) only clear the mark. Nothing to do when it is missing. */
 int hcrun_oci_release(const char *state_path, bool force, hc_error_t **err);
+/*
+ * attach leaves the record "preparing" and locked: the caller commits it
+ * once the config is where the engine reads it (written, printed), with
+ * the phase it is then in (HCRUN_OCI_PREPARED; HCRUN_OCI_RUNTIME for the
+ * shim, with this process as its owner), and lets go of the lock; or
+ * undoes all when it could not hand the config over.
+ */
+int hcrun_oci_kit_commit(struct hcrun_oci_kit *kit, enum hcrun_oci_phase phase, hc_error_t **err);
+void hcrun_oci_kit_undo(struct hcrun_oci_kit *kit);
+/* Tear down what the record of a locked kit lists ("releasing" first),
+ * then remove the record. */
+int hcrun_oci_kit_release(struct hcrun_oci_kit *kit, hc_error_t **err);
+/* BUNDLE/HCRUN_OCI_STATE_FILE for a directory, else arg itself. */
+int hcrun_oci_state_path_of(const char *arg, char *buf, size_t len, hc_error_t **err);
 
 struct hcrun_oci_prepare_opts {
 	const char *bundle;
@@ -662,6 +726,22 @@ int hcrun_oci_prepare(const struct hcrun_oci_prepare_opts *o, hc_error_t **err);
 int hcrun_oci_teardown(const char *target, bool force, hc_error_t **err);
 int hcrun_oci_keep(const char *target, hc_error_t **err);
 
+/* ----------------------------------------------------------- oci_gc.c */
+
+/*
+ * hcrun oci gc: repair what a kill of the kit, the hook or the shim left
+ * in the hook's state directory, the shim's, and the bundles (or state
+ * files) given. true when all is consistent; each action is a line on
+ * stdout, what is left for a person is reported.
+ */
+struct hcrun_oci_gc_opts {
+	const char *hook_dir;	   /* NULL: hcrun_oci_hook_dir() */
+	const char *runtime_state; /* NULL: hcrun_runtime_state_dir() */
+	char *const *targets;	   /* bundles or state files */
+	size_t ntargets;
+};
+bool hcrun_oci_gc(const struct hcrun_oci_gc_opts *o);
+
 /* --------------------------------------------------------- oci_hook.c */
 
 /* The precreate hook: the runtime config from in_fd, the specs of its
@@ -670,6 +750,9 @@ int hcrun_oci_keep(const char *target, hc_error_t **err);
  * (state in the hook's directory), the new config on out; a config without
  * the annotation goes out unchanged. */
 int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_error_t **err);
+/* Where the hook keeps its states: $HOSTCHANNEL_HOOK_DIR (absolute), else
+ * HCRUN_OCI_HOOK_DIR. */
+const char *hcrun_oci_hook_dir(void);
 /* The poststop hook: the OCI state from in_fd; releases the state its
  * annotation (or its bundle's config.json) names, only in the hook's
  * directory, then removes that directory when it is empty. */
@@ -727,6 +810,13 @@ int hcrun_runtime_find(const char *want, char *path, size_t len, hc_error_t **er
  * status. Returns 1 when the container asks for none: the caller then
  * execs the runtime as for any other verb. */
 int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_error_t **err);
+/* Where the shim keeps its records: $HOSTCHANNEL_RUNTIME_STATE (absolute),
+ * else HCRUN_RUNTIME_STATE_DIR. */
+const char *hcrun_runtime_state_dir(void);
+/* Ask runtime (--root root unless NULL or "") "state id": *exists, or -1
+ * when its answer does not tell (err quotes it). */
+int hcrun_runtime_container_exists(const char *runtime, const char *root, const char *id,
+				   bool *exists, hc_error_t **err);
 /* delete: the real runtime's delete, then release what create made. */
 int hcrun_runtime_delete(const struct hcrun_runtime_cmd *cmd, int *status, hc_error_t **err);
 /* Exec the real runtime with cmd->argv; returns only on failure. */

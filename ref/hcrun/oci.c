@@ -19,15 +19,30 @@
  *    "channels": [{"spec": "...", "host_path": "...", "real_path": "...",
  *                  "created_top": "...", "dev": N, "ino": N,
  *                  "mnt_id": N, "mnt_tag": "..."}, ...]}
- * "real_path" stays "" until prepare made that channel's directory.
+ * "real_path" stays "" until prepare made that channel's directory. Since
+ * the kit journals its prepare, a channel also carries the journal of
+ * libhostchannel's hc_host (a prepare killed half way is rolled back from
+ * it): "token", "pending", "pending_dev", "pending_ino". The record says
+ * where its operation stands, "phase": "preparing", "runtime" (the shim's
+ * runtime create, with "owner": {"pid": N, "start": N}), "prepared" or
+ * "releasing"; the shim's records name the runtime to ask about the
+ * container: "runtime": {"path": "...", "root": "...", "id": "..."}. These
+ * fields are optional on reading: a record of old is "prepared".
+ *
+ * Whoever writes a record holds its lock (flock) from the first write to
+ * the last, and a write keeps it: the new file is locked before it is
+ * renamed over the old one. hcrun oci gc (oci_gc.c) tells a live
+ * operation from one whose process died by that lock alone.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <json.h>
 
@@ -45,6 +60,7 @@ void hcrun_oci_put(struct json_object **obj)
 
 void hcrun_oci_kit_clear(struct hcrun_oci_kit *kit)
 {
+	hcrun_oci_state_unlock(kit);
 	free(kit->channels);
 	memset(kit, 0, sizeof(*kit));
 }
@@ -353,10 +369,135 @@ static int add_bool(struct json_object *obj, const char *key, bool val)
 	return 0;
 }
 
-int hcrun_oci_state_save(const struct hcrun_oci_kit *kit, hc_error_t **err)
+static const char *const phase_names[] = {
+	[HCRUN_OCI_PREPARED] = "prepared",
+	[HCRUN_OCI_PREPARING] = "preparing",
+	[HCRUN_OCI_RUNTIME] = "runtime",
+	[HCRUN_OCI_RELEASING] = "releasing",
+};
+
+const char *hcrun_oci_phase_name(enum hcrun_oci_phase phase)
+{
+	if ((size_t)phase >= sizeof(phase_names) / sizeof(phase_names[0]))
+		return "?";
+	return phase_names[phase];
+}
+
+/* A member object obj[key] added, or NULL on ENOMEM. */
+static struct json_object *add_obj(struct json_object *obj, const char *key)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (o == NULL)
+		return NULL;
+	if (json_object_object_add(obj, key, o) < 0) {
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* The phase, the owner and the runtime: what gc reads a record by. */
+static int add_operation(struct json_object *root, const struct hcrun_oci_kit *kit)
+{
+	struct json_object *o;
+
+	if (add_str(root, "phase", hcrun_oci_phase_name(kit->phase)) < 0)
+		return -1;
+	if (kit->phase == HCRUN_OCI_RUNTIME &&
+	    ((o = add_obj(root, "owner")) == NULL || add_u64(o, "pid", (uint64_t)kit->owner) < 0 ||
+	     add_u64(o, "start", kit->owner_start) < 0))
+		return -1;
+	if (kit->runtime[0] != '\0' &&
+	    ((o = add_obj(root, "runtime")) == NULL || add_str(o, "path", kit->runtime) < 0 ||
+	     add_str(o, "root", kit->runtime_root) < 0 || add_str(o, "id", kit->runtime_id) < 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * Replace the record, its lock kept: the new file is made beside it
+ * (O_EXCL: a stale one of a dead writer is unlinked first; the record's
+ * lock says none is alive), locked at once, written, synced, and renamed
+ * over the record, which so is never unlocked while its writer lives.
+ * first: the record must not exist yet (RENAME_NOREPLACE).
+ */
+static int save_locked(struct hcrun_oci_kit *kit, const char *text, bool first, hc_error_t **err)
+{
+	hc_cleanup_close int fd = -1, dirfd = -1;
+	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	int e;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.hc-tmp", kit->state_path) >= (int)sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s", kit->state_path) >= (int)sizeof(dir))
+		return hc_error_set(err, ENAMETOOLONG, "%s: path too long", kit->state_path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	/* Holding the record's lock, a temporary file is a dead writer's. A
+	 * first write holds none: what is there is not known to be ours. */
+	if (!first && unlink(tmp) < 0 && errno != ENOENT)
+		return hc_error_sys(err, errno, "remove the stale %s", tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)
+		return hc_error_set(err, EEXIST,
+				    "%s exists (a write that died: hcrun oci gc removes it)", tmp);
+	if (fd < 0)
+		return hc_error_sys(err, errno, "create %s", tmp);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || hc_write_all(fd, text, strlen(text)) < 0 ||
+	    fsync(fd) < 0)
+		goto fail;
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, kit->state_path, first ? RENAME_NOREPLACE : 0) < 0) {
+		e = errno;
+		(void)unlink(tmp);
+		if (e == EEXIST)
+			return hc_error_set(err, EEXIST,
+					    "%s exists: host channels are already recorded there "
+					    "(hcrun oci teardown removes them)",
+					    kit->state_path);
+		return hc_error_sys(err, e, "rename %s to %s", tmp, kit->state_path);
+	}
+	/* The rename is durable once the directory is. */
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0 || fsync(dirfd) < 0)
+		return hc_error_sys(err, errno, "sync %s", dir);
+	hcrun_oci_state_unlock(kit);
+	kit->lock_fd = fd;
+	kit->locked = true;
+	fd = -1;
+	return 0;
+fail:
+	e = errno;
+	(void)unlink(tmp);
+	return hc_error_sys(err, e, "write %s", tmp);
+}
+
+void hcrun_oci_state_unlock(struct hcrun_oci_kit *kit)
+{
+	if (kit->locked)
+		(void)close(kit->lock_fd);
+	kit->locked = false;
+	kit->lock_fd = -1;
+}
+
+int hcrun_oci_state_remove(struct hcrun_oci_kit *kit, hc_error_t **err)
+{
+	int ret = 0;
+
+	if (unlink(kit->state_path) < 0 && errno != ENOENT)
+		ret = hc_error_sys(err, errno, "unlink %s", kit->state_path);
+	hcrun_oci_state_unlock(kit);
+	return ret;
+}
+
+static int state_write(struct hcrun_oci_kit *kit, bool first, hc_error_t **err)
 {
 	struct json_object *root __attribute__((cleanup(hcrun_oci_put))) = json_object_new_object();
 	struct json_object *chans = json_object_new_array();
+	hc_cleanup_free char *text = NULL;
+	const char *json;
 	size_t i;
 
 	if (root == NULL || chans == NULL || json_object_object_add(root, "channels", chans) < 0) {
@@ -365,7 +506,7 @@ int hcrun_oci_state_save(const struct hcrun_oci_kit *kit, hc_error_t **err)
 		return hc_error_sys(err, ENOMEM, "state %s", kit->state_path);
 	}
 	if (add_u64(root, "version", OCI_STATE_VERSION) < 0 || add_str(root, "tag", kit->tag) < 0 ||
-	    add_bool(root, "keep", kit->keep) < 0)
+	    add_bool(root, "keep", kit->keep) < 0 || add_operation(root, kit) < 0)
 		return hc_error_sys(err, ENOMEM, "state %s", kit->state_path);
 	for (i = 0; i < kit->nchannels; i++) {
 		const struct hcrun_oci_channel *ch = &kit->channels[i];
@@ -384,10 +525,32 @@ int hcrun_oci_state_save(const struct hcrun_oci_kit *kit, hc_error_t **err)
 		    add_str(c, "created_top", ch->host.created_top) < 0 ||
 		    add_u64(c, "dev", ch->host.dev) < 0 || add_u64(c, "ino", ch->host.ino) < 0 ||
 		    add_u64(c, "mnt_id", ch->host.mnt_id) < 0 ||
-		    add_str(c, "mnt_tag", ch->host.mnt_tag) < 0)
+		    add_str(c, "mnt_tag", ch->host.mnt_tag) < 0 ||
+		    add_str(c, "token", ch->host.token) < 0 ||
+		    add_str(c, "pending", ch->host.pending) < 0 ||
+		    add_u64(c, "pending_dev", ch->host.pending_dev) < 0 ||
+		    add_u64(c, "pending_ino", ch->host.pending_ino) < 0)
 			return hc_error_sys(err, ENOMEM, "state %s", kit->state_path);
 	}
-	return hcrun_oci_json_save(kit->state_path, root, 0600, err);
+	if (!first && !kit->locked)
+		return hcrun_oci_json_save(kit->state_path, root, 0600, err);
+	json = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+							    JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (json == NULL || asprintf(&text, "%s\n", json) < 0) {
+		text = NULL;
+		return hc_error_sys(err, ENOMEM, "serialise %s", kit->state_path);
+	}
+	return save_locked(kit, text, first, err);
+}
+
+int hcrun_oci_state_save(struct hcrun_oci_kit *kit, hc_error_t **err)
+{
+	return state_write(kit, false, err);
+}
+
+int hcrun_oci_state_create(struct hcrun_oci_kit *kit, hc_error_t **err)
+{
+	return state_write(kit, true, err);
 }
 
 static int get_str(struct json_object *obj, const char *key, char *buf, size_t len)
@@ -414,7 +577,60 @@ static int get_u64(struct json_object *obj, const char *key, uint64_t *val)
 	return 0;
 }
 
-int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t **err)
+/* The phase, the owner and the runtime; absent in a record of old. */
+static int get_operation(struct json_object *root, struct hcrun_oci_kit *kit)
+{
+	struct json_object *o;
+	char phase[32];
+	uint64_t pid;
+	size_t i;
+
+	if (json_object_object_get_ex(root, "phase", NULL)) {
+		if (get_str(root, "phase", phase, sizeof(phase)) < 0)
+			return -1;
+		for (i = 0; i < sizeof(phase_names) / sizeof(phase_names[0]); i++)
+			if (strcmp(phase, phase_names[i]) == 0)
+				break;
+		if (i == sizeof(phase_names) / sizeof(phase_names[0]))
+			return -1;
+		kit->phase = (enum hcrun_oci_phase)i;
+	}
+	if (kit->phase == HCRUN_OCI_RUNTIME &&
+	    (!json_object_object_get_ex(root, "owner", &o) || get_u64(o, "pid", &pid) < 0 ||
+	     get_u64(o, "start", &kit->owner_start) < 0 || pid == 0 || pid > INT32_MAX))
+		return -1;
+	if (kit->phase == HCRUN_OCI_RUNTIME)
+		kit->owner = (pid_t)pid;
+	if (json_object_object_get_ex(root, "runtime", &o) &&
+	    (get_str(o, "path", kit->runtime, sizeof(kit->runtime)) < 0 ||
+	     get_str(o, "root", kit->runtime_root, sizeof(kit->runtime_root)) < 0 ||
+	     get_str(o, "id", kit->runtime_id, sizeof(kit->runtime_id)) < 0 ||
+	     kit->runtime[0] != '/' || kit->runtime_id[0] == '\0'))
+		return -1;
+	return 0;
+}
+
+/* Open a record: never through a symlink, never a FIFO that would block
+ * the open, only a regular file. */
+static int open_record(const char *path, hc_error_t **err)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return hc_error_set(err, ELOOP, "%s is a symlink: not a state file", path);
+		return hc_error_sys(err, errno, "open %s", path);
+	}
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		(void)close(fd);
+		return hc_error_set(err, EINVAL, "%s is not a regular file: not a state file",
+				    path);
+	}
+	return fd;
+}
+
+static int state_parse(const char *path, int fd, struct hcrun_oci_kit *kit, hc_error_t **err)
 {
 	struct json_object *root __attribute__((cleanup(hcrun_oci_put))) = NULL;
 	struct json_object *chans, *v;
@@ -423,10 +639,11 @@ int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t
 	size_t i, n;
 
 	memset(kit, 0, sizeof(*kit));
+	kit->lock_fd = -1;
 	if (snprintf(kit->state_path, sizeof(kit->state_path), "%s", path) >=
 	    (int)sizeof(kit->state_path))
 		return hc_error_set(err, ENAMETOOLONG, "%s: path too long", path);
-	if (hcrun_oci_json_load(path, &root, err) < 0)
+	if (hcrun_oci_json_read_fd(fd, path, &root, err) < 0)
 		return -1;
 	if (get_u64(root, "version", &version) < 0 || version != OCI_STATE_VERSION ||
 	    get_str(root, "tag", kit->tag, sizeof(kit->tag)) < 0 ||
@@ -436,6 +653,9 @@ int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t
 				    OCI_STATE_VERSION);
 	if (json_object_object_get_ex(root, "keep", &v))
 		kit->keep = json_object_get_boolean(v);
+	if (get_operation(root, kit) < 0)
+		return hc_error_set(err, EINVAL, "%s: its phase, owner or runtime is malformed",
+				    path);
 	/* The state only says what was made; the bounds do not matter any more. */
 	limits.page_size = 1;
 	limits.max_size = UINT64_MAX;
@@ -465,9 +685,67 @@ int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t
 		    (get_u64(c, "mnt_id", &ch->host.mnt_id) < 0 ||
 		     get_str(c, "mnt_tag", ch->host.mnt_tag, sizeof(ch->host.mnt_tag)) < 0))
 			return hc_error_set(err, EINVAL, "%s: channel %zu is malformed", path, i);
+		/* The journal of a prepare; absent from older states, which
+		 * recorded a channel only once it was made. */
+		if (json_object_object_get_ex(c, "token", NULL)) {
+			if (get_str(c, "token", ch->host.token, sizeof(ch->host.token)) < 0 ||
+			    get_str(c, "pending", ch->host.pending, sizeof(ch->host.pending)) < 0 ||
+			    get_u64(c, "pending_dev", &dev) < 0 ||
+			    get_u64(c, "pending_ino", &ino) < 0)
+				return hc_error_set(err, EINVAL, "%s: channel %zu is malformed",
+						    path, i);
+			ch->host.pending_dev = (dev_t)dev;
+			ch->host.pending_ino = (ino_t)ino;
+		}
 		kit->nchannels = i + 1;
 	}
 	return 0;
+}
+
+int hcrun_oci_state_load(const char *path, struct hcrun_oci_kit *kit, hc_error_t **err)
+{
+	hc_cleanup_close int fd = -1;
+
+	memset(kit, 0, sizeof(*kit));
+	kit->lock_fd = -1;
+	fd = open_record(path, err);
+	if (fd < 0)
+		return -1;
+	return state_parse(path, fd, kit, err);
+}
+
+int hcrun_oci_state_lock(const char *path, struct hcrun_oci_kit *kit, bool wait, hc_error_t **err)
+{
+	int tries;
+
+	memset(kit, 0, sizeof(*kit));
+	kit->lock_fd = -1;
+	for (tries = 0; tries < 100; tries++) {
+		hc_cleanup_close int fd = open_record(path, err);
+		struct stat held, now;
+
+		if (fd < 0)
+			return -1;
+		if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+			if (errno == EWOULDBLOCK)
+				return hc_error_set(err, EWOULDBLOCK,
+						    "%s: an operation holds it (in progress)",
+						    path);
+			return hc_error_sys(err, errno, "lock %s", path);
+		}
+		/* Replaced (a write) or removed (a teardown) while we waited:
+		 * the lock is on a file that is no record any more. */
+		if (fstat(fd, &held) < 0 || held.st_nlink == 0 || lstat(path, &now) < 0 ||
+		    now.st_dev != held.st_dev || now.st_ino != held.st_ino)
+			continue;
+		if (state_parse(path, fd, kit, err) < 0)
+			return -1;
+		kit->lock_fd = fd;
+		kit->locked = true;
+		fd = -1;
+		return 0;
+	}
+	return hc_error_set(err, EAGAIN, "%s: replaced again and again while locking it", path);
 }
 
 /* ----------------------------------------------------- editing the config */

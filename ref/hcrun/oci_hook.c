@@ -21,7 +21,7 @@
 
 /* The hook's state directory: $HOSTCHANNEL_HOOK_DIR (tests), else
  * HCRUN_OCI_HOOK_DIR. */
-static const char *hook_dir(void)
+const char *hcrun_oci_hook_dir(void)
 {
 	const char *env = getenv("HOSTCHANNEL_HOOK_DIR");
 
@@ -76,25 +76,40 @@ int hcrun_oci_hook_precreate(int in_fd, FILE *out, const char *policy_path, hc_e
 	if (hcrun_oci_random_id(id, sizeof(id), err) < 0 ||
 	    hcrun_oci_kit_set_tag(&kit, id, err) < 0)
 		goto out;
-	if (snprintf(kit.state_path, sizeof(kit.state_path), "%s/%s.json", hook_dir(), id) >=
-	    (int)sizeof(kit.state_path)) {
+	if (snprintf(kit.state_path, sizeof(kit.state_path), "%s/%s.json", hcrun_oci_hook_dir(),
+		     id) >= (int)sizeof(kit.state_path)) {
 		hc_error_set(err, ENAMETOOLONG, "hook state path too long");
 		goto out;
 	}
-	if (make_hook_dir(hook_dir(), &made_dir, err) < 0)
+	if (make_hook_dir(hcrun_oci_hook_dir(), &made_dir, err) < 0)
 		goto out;
+	hcrun_fault_at("state directory made");
 	if (hcrun_oci_kit_attach(&kit, config, mem != NULL && strcmp(mem, "true") == 0, NULL, NULL,
 				 err) < 0)
 		goto out;
-	fprintf(out, "%s\n",
-		json_object_to_json_string_ext(config, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* The engine has the config once it is out, whole: only then is the
+	 * record complete. A hook killed before that fails the container's
+	 * create, so gc rolls back what it made. */
+	hcrun_fault_at("before the config is printed");
+	if (fprintf(out, "%s\n",
+		    json_object_to_json_string_ext(
+			    config, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)) < 0 ||
+	    fflush(out) != 0) {
+		hc_error_sys(err, errno, "write the config on stdout");
+		hcrun_oci_kit_undo(&kit);
+		goto out;
+	}
+	hcrun_fault_at("config printed");
+	if (hcrun_oci_kit_commit(&kit, HCRUN_OCI_PREPARED, err) < 0) {
+		hcrun_oci_kit_undo(&kit);
+		goto out;
+	}
 	ret = 0;
 out:
 	/* A refused config leaves nothing: the directory it made neither
 	 * (ENOTEMPTY: another precreate's state went in meanwhile). */
 	if (ret < 0 && made_dir)
-		(void)rmdir(hook_dir());
+		(void)rmdir(hcrun_oci_hook_dir());
 	hcrun_oci_kit_clear(&kit);
 	hcrun_oci_spec_list_clear(&list);
 	hcrun_policy_clear(&policy);
@@ -105,7 +120,7 @@ int hcrun_oci_hook_poststop(int in_fd, hc_error_t **err)
 {
 	struct json_object *state __attribute__((cleanup(hcrun_oci_put))) = NULL;
 	struct json_object *config __attribute__((cleanup(hcrun_oci_put))) = NULL;
-	const char *path, *dir = hook_dir();
+	const char *path, *dir = hcrun_oci_hook_dir();
 	size_t len = strlen(dir);
 
 	if (hcrun_oci_json_read_fd(in_fd, "the OCI state on stdin", &state, err) < 0)
@@ -142,5 +157,6 @@ int hcrun_oci_hook_poststop(int in_fd, hc_error_t **err)
 	if (rmdir(dir) < 0 && errno != ENOTEMPTY && errno != EEXIST && errno != ENOENT &&
 	    errno != EBUSY)
 		return hc_error_sys(err, errno, "rmdir %s", dir);
+	hcrun_fault_at("state directory removed if empty");
 	return 0;
 }

@@ -102,6 +102,16 @@ int hcrun_oci_kit_set_tag(struct hcrun_oci_kit *kit, const char *id, hc_error_t 
 
 /* ------------------------------------------------------------ host side */
 
+/*
+ * Crash faults (fault.c): every step below that makes, mounts, writes or
+ * removes something has a point after it, counted under the verb of the
+ * command that runs the kit (oci-prepare, hook-precreate, runtime-create,
+ * and the teardowns), so that a test can kill the command at each and
+ * check that hcrun oci gc and the next ordinary command repair it.
+ */
+
+/* Tear down what the record lists, each channel, then remove the record.
+ * The kit holds the record's lock (or made it). */
 static int kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err)
 {
 	bool failed = false;
@@ -120,6 +130,7 @@ static int kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err)
 			failed = true;
 			continue;
 		}
+		hcrun_fault_at("channel torn down");
 		/* Done with: a retry must not look at that path again. */
 		ch->host.real_path[0] = '\0';
 		ch->host.created_top[0] = '\0';
@@ -132,8 +143,9 @@ static int kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err)
 				    "run hcrun oci teardown again",
 				    kit->state_path);
 	}
-	if (unlink(kit->state_path) < 0 && errno != ENOENT)
-		return hc_error_sys(err, errno, "unlink %s", kit->state_path);
+	if (hcrun_oci_state_remove(kit, err) < 0)
+		return -1;
+	hcrun_fault_at("record removed");
 	return 0;
 }
 
@@ -157,37 +169,49 @@ static int kit_mount_one(struct hcrun_oci_kit *kit, size_t i, hc_error_t **err)
 	if (hc_host_mount_with(hcrun_mounts(), &ch->host, ch->spec.size, kit->tag, &reused, err) <
 	    0)
 		return hc_error_prefix(err, "host channel %s", ch->spec.host_path);
+	hcrun_fault_at("channel mounted");
 	return 0;
 }
 
 /*
- * prepare's journal, for a kit the gate checked against a policy: before
- * each directory is made, the policy's path rules on what prepare resolved
- * and is about to make. The gate's check is on the same resolution, but a
- * moment earlier: a parent swapped for a symlink in between would change
- * the real path, and this sees it, before anything is made outside. After
- * this, prepare walks the recorded real path with O_NOFOLLOW and makes each
- * directory relative to the one it holds open, so the path checked is the
- * path made.
+ * prepare's journal (hc_host_prepare_journal), called before each directory
+ * is made, once its identity is known and once it is in place:
+ *  - for a kit the gate checked against a policy, the policy's path rules
+ *    on what prepare resolved and is about to make. The gate's check is on
+ *    the same resolution, but a moment earlier: a parent swapped for a
+ *    symlink in between would change the real path, and this sees it,
+ *    before anything is made outside. After this, prepare walks the
+ *    recorded real path with O_NOFOLLOW and makes each directory relative
+ *    to the one it holds open, so the path checked is the path made;
+ *  - the record written, so that a prepare killed at any point leaves a
+ *    record from which gc removes exactly what was made (the record is in
+ *    the kit, filled in place).
  */
-static int kit_journal(void *arg, const struct hc_host *host, hc_error_t **err)
+static int journal_channel(void *arg, const struct hc_host *host, hc_error_t **err)
 {
-	const struct hcrun_oci_kit *kit = arg;
+	struct hcrun_oci_kit *kit = arg;
 
-	return hcrun_policy_check_host(kit->policy, host, err);
+	if (kit->policy != NULL && hcrun_policy_check_host(kit->policy, host, err) < 0)
+		return -1;
+	hcrun_fault_at("before a channel journal entry");
+	if (hcrun_oci_state_save(kit, err) < 0)
+		return -1;
+	hcrun_fault_at("after a channel journal entry");
+	return 0;
 }
 
-/* Write the state, make the host paths and, with mount, mount the tmpfs;
- * undoes all on error. */
+/* Write the record (phase "preparing", locked), make the host paths and,
+ * with mount, mount the tmpfs; undoes all on error. The record stays
+ * locked and "preparing" for the caller to finish (kit_commit). */
 static int kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
 {
+	struct stat sb;
 	size_t i;
 
 	/* Listed before anything is made: a prepare that dies half way
-	 * leaves teardown the list of what to remove. O_EXCL semantics: a
-	 * state that exists belongs to another prepare. */
-	struct stat sb;
-
+	 * leaves gc (or a teardown) the list of what to remove. A record
+	 * that exists belongs to another prepare (and RENAME_NOREPLACE
+	 * refuses it again, should one appear meanwhile). */
 	if (lstat(kit->state_path, &sb) == 0)
 		return hc_error_set(err, EEXIST,
 				    "%s exists: host channels are already recorded there (hcrun "
@@ -195,22 +219,26 @@ static int kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
 				    kit->state_path);
 	for (i = 0; i < kit->nchannels; i++)
 		kit->channels[i].host.real_path[0] = '\0';
-	if (hcrun_oci_state_save(kit, err) < 0)
+	kit->phase = HCRUN_OCI_PREPARING;
+	hcrun_fault_at("before the record");
+	if (hcrun_oci_state_create(kit, err) < 0)
 		return -1;
+	hcrun_fault_at("record written");
 	for (i = 0; i < kit->nchannels; i++) {
 		struct hcrun_oci_channel *ch = &kit->channels[i];
 		size_t j;
 
-		if (hc_host_prepare_journal(ch->spec.host_path, &ch->host,
-					    kit->policy != NULL ? kit_journal : NULL, kit,
+		if (hc_host_prepare_journal(ch->spec.host_path, &ch->host, journal_channel, kit,
 					    err) < 0) {
-			/* It made nothing: teardown must not touch its path. */
+			/* It undid what it made: teardown must not touch its path. */
 			memset(&ch->host, 0, sizeof(ch->host));
 			hc_error_prefix(err, "--host-channel");
 			goto undo;
 		}
+		hcrun_fault_at("channel prepared");
 		if (hcrun_oci_state_save(kit, err) < 0)
 			goto undo;
+		hcrun_fault_at("channel recorded");
 		/* Symlinked parents can make two paths one, or nest them. */
 		for (j = 0; j < i; j++) {
 			const char *a = ch->host.real_path, *b = kit->channels[j].host.real_path;
@@ -232,10 +260,33 @@ static int kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
 	/* Again, with each tmpfs's mount ID: teardown finds it by that. */
 	if (mount && hcrun_oci_state_save(kit, err) < 0)
 		goto undo;
+	if (mount)
+		hcrun_fault_at("mounts recorded");
 	return 0;
 undo:
 	kit_undo(kit);
 	return -1;
+}
+
+int hcrun_oci_kit_commit(struct hcrun_oci_kit *kit, enum hcrun_oci_phase phase, hc_error_t **err)
+{
+	kit->phase = phase;
+	if (phase == HCRUN_OCI_RUNTIME) {
+		kit->owner = getpid();
+		if (hcrun_proc_start_time(kit->owner, &kit->owner_start) < 0)
+			return hc_error_sys(err, errno, "the start time of this process");
+	}
+	if (hcrun_oci_state_save(kit, err) < 0)
+		return -1;
+	hcrun_fault_at(phase == HCRUN_OCI_RUNTIME ? "record handed to the runtime"
+						  : "record complete");
+	hcrun_oci_state_unlock(kit);
+	return 0;
+}
+
+void hcrun_oci_kit_undo(struct hcrun_oci_kit *kit)
+{
+	kit_undo(kit);
 }
 
 int hcrun_oci_kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **err)
@@ -250,6 +301,10 @@ int hcrun_oci_kit_prepare(struct hcrun_oci_kit *kit, bool mount, hc_error_t **er
 	/* A ^C half way would leave directories only a teardown removes. */
 	hcrun_signals_block(&saved);
 	ret = kit_prepare(kit, mount, err);
+	if (ret == 0 && hcrun_oci_kit_commit(kit, HCRUN_OCI_PREPARED, err) < 0) {
+		kit_undo(kit);
+		ret = -1;
+	}
 	hcrun_signals_restore(&saved);
 	return ret;
 }
@@ -304,23 +359,40 @@ int hcrun_oci_kit_attach(struct hcrun_oci_kit *kit, struct json_object *config, 
 	hcrun_signals_block(&saved);
 	if (kit_prepare(kit, true, err) < 0)
 		goto out;
-	if (hcrun_oci_config_edit(config, kit, memory_add, poststop, kit->state_path, err) < 0 ||
-	    (config_path != NULL && hcrun_oci_json_save(config_path, config, 0644, err) < 0)) {
-		kit_undo(kit);
-		goto out;
+	if (hcrun_oci_config_edit(config, kit, memory_add, poststop, kit->state_path, err) < 0)
+		goto undo;
+	if (config_path != NULL) {
+		hcrun_fault_at("before the config is written");
+		if (hcrun_oci_json_save(config_path, config, 0644, err) < 0)
+			goto undo;
+		hcrun_fault_at("config written");
 	}
 	ret = 0;
+	goto out;
+undo:
+	kit_undo(kit);
 out:
 	hcrun_signals_restore(&saved);
 	return ret;
 }
 
+int hcrun_oci_kit_release(struct hcrun_oci_kit *kit, hc_error_t **err)
+{
+	/* Said first: a teardown that dies half way is finished by gc, not
+	 * taken for a live container's channels. */
+	kit->phase = HCRUN_OCI_RELEASING;
+	if (hcrun_oci_state_save(kit, err) < 0)
+		return -1;
+	hcrun_fault_at("record releasing");
+	return kit_teardown(kit, err);
+}
+
 int hcrun_oci_release(const char *state_path, bool force, hc_error_t **err)
 {
 	struct hcrun_oci_kit kit;
-	int ret;
-
 	struct stat sb;
+	sigset_t saved;
+	int ret;
 
 	if (lstat(state_path, &sb) < 0) {
 		if (errno == ENOENT)
@@ -334,16 +406,23 @@ int hcrun_oci_release(const char *state_path, bool force, hc_error_t **err)
 		return hc_error_set(
 			err, EPERM, "%s is %s, not a state file the kit wrote: nothing removed",
 			state_path, S_ISLNK(sb.st_mode) ? "a symlink" : "not a regular file");
-	if (hcrun_oci_state_load(state_path, &kit, err) < 0) {
+	/* Under the record's lock: a prepare still at work, or a gc, finishes
+	 * first, and the record read is the last one written. */
+	if (hcrun_oci_state_lock(state_path, &kit, true, err) < 0) {
 		hcrun_oci_kit_clear(&kit);
-		return -1;
+		if ((*err)->errnum != ENOENT)
+			return -1;
+		hc_error_free(err);
+		return 0; /* idempotent: nothing (left) to remove */
 	}
+	hcrun_signals_block(&saved);
 	if (kit.keep && !force) {
 		kit.keep = false;
 		ret = hcrun_oci_state_save(&kit, err);
 	} else {
-		ret = kit_teardown(&kit, err);
+		ret = hcrun_oci_kit_release(&kit, err);
 	}
+	hcrun_signals_restore(&saved);
 	hcrun_oci_kit_clear(&kit);
 	return ret;
 }
@@ -384,13 +463,18 @@ int hcrun_oci_prepare(const struct hcrun_oci_prepare_opts *o, hc_error_t **err)
 		ret = hcrun_oci_kit_attach(&kit, config, o->memory_add, o->hook ? poststop : NULL,
 					   config_path, err);
 	}
+	/* Complete only now: a prepare killed before this is rolled back. */
+	if (ret == 0 && hcrun_oci_kit_commit(&kit, HCRUN_OCI_PREPARED, err) < 0) {
+		kit_undo(&kit);
+		ret = -1;
+	}
 out:
 	hcrun_oci_kit_clear(&kit);
 	return ret;
 }
 
 /* The state file of a bundle directory, or the argument itself. */
-static int state_path_of(const char *arg, char *buf, size_t len, hc_error_t **err)
+int hcrun_oci_state_path_of(const char *arg, char *buf, size_t len, hc_error_t **err)
 {
 	struct stat sb;
 	char abs[PATH_MAX];
@@ -425,7 +509,7 @@ int hcrun_oci_teardown(const char *target, bool force, hc_error_t **err)
 {
 	char path[PATH_MAX];
 
-	if (state_path_of(target, path, sizeof(path), err) < 0)
+	if (hcrun_oci_state_path_of(target, path, sizeof(path), err) < 0)
 		return -1;
 	drain_stdin_pipe();
 	return hcrun_oci_release(path, force, err);
@@ -437,9 +521,9 @@ int hcrun_oci_keep(const char *target, hc_error_t **err)
 	char path[PATH_MAX];
 	int ret;
 
-	if (state_path_of(target, path, sizeof(path), err) < 0)
+	if (hcrun_oci_state_path_of(target, path, sizeof(path), err) < 0)
 		return -1;
-	ret = hcrun_oci_state_load(path, &kit, err);
+	ret = hcrun_oci_state_lock(path, &kit, true, err);
 	if (ret == 0) {
 		kit.keep = true;
 		ret = hcrun_oci_state_save(&kit, err);

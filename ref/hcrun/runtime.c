@@ -195,9 +195,87 @@ static int run_runtime(const struct hcrun_runtime_cmd *cmd, int *status, hc_erro
 	return 0;
 }
 
+/*
+ * Does the runtime have container id (under root, "" its default)? Asks it
+ * "state ID", which changes nothing: exit 0, it does (created, running or
+ * stopped, it is there and its delete will come); a failure that says the
+ * container does not exist (runc: "container does not exist"; crun:
+ * "error opening file `ROOT/ID/status`: No such file or directory"), it
+ * does not. Anything else is not known: -1, with what the runtime said.
+ */
+int hcrun_runtime_container_exists(const char *runtime, const char *root, const char *id,
+				   bool *exists, hc_error_t **err)
+{
+	char *argv[] = {(char *)runtime, "--root", (char *)root, "state", (char *)id, NULL};
+	char out[4096];
+	size_t len = 0;
+	int pipefd[2], wst;
+	pid_t pid;
+
+	if (root == NULL || root[0] == '\0') {
+		argv[1] = "state";
+		argv[2] = (char *)id;
+		argv[3] = NULL;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return hc_error_sys(err, errno, "pipe");
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		/* Nothing of ours on the pipe: an exec that fails says nothing
+		 * the answer could be read from. */
+		if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+		    dup2(pipefd[1], STDOUT_FILENO) < 0 || dup2(pipefd[1], STDERR_FILENO) < 0)
+			_exit(HCRUN_EXIT_CANNOT);
+		execv(runtime, argv);
+		_exit(HCRUN_EXIT_CANNOT);
+	}
+	close(pipefd[1]);
+	if (pid < 0) {
+		close(pipefd[0]);
+		return hc_error_sys(err, errno, "run %s", runtime);
+	}
+	for (;;) {
+		ssize_t n = read(pipefd[0], out + len, sizeof(out) - 1 - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == sizeof(out) - 1) {
+			char drop[512];
+
+			/* Read to the end, so that the runtime never blocks on us. */
+			while (read(pipefd[0], drop, sizeof(drop)) > 0)
+				;
+			break;
+		}
+	}
+	out[len] = '\0';
+	close(pipefd[0]);
+	while (waitpid(pid, &wst, 0) < 0)
+		if (errno != EINTR)
+			return hc_error_sys(err, errno, "wait for %s", runtime);
+	if (WIFEXITED(wst) && WEXITSTATUS(wst) == 0) {
+		*exists = true;
+		return 0;
+	}
+	if (WIFEXITED(wst) && (strstr(out, "does not exist") != NULL ||
+			       strstr(out, "/status`: No such file or directory") != NULL)) {
+		*exists = false;
+		return 0;
+	}
+	while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+		out[--len] = '\0';
+	return hc_error_set(err, EIO, "%s state %s: cannot tell whether the container exists (%s)",
+			    runtime, id, out[0] != '\0' ? out : "no answer");
+}
+
 /* ------------------------------------------------------------- the state */
 
-static const char *state_dir(void)
+const char *hcrun_runtime_state_dir(void)
 {
 	const char *env = getenv("HOSTCHANNEL_RUNTIME_STATE");
 
@@ -240,8 +318,8 @@ static int state_path(const struct hcrun_runtime_cmd *cmd, char *buf, size_t len
 		h ^= (unsigned char)*p;
 		h *= 0x100000001b3ULL;
 	}
-	if (snprintf(buf, len, "%s/%016llx-%s.json", state_dir(), (unsigned long long)h, cmd->id) >=
-	    (int)len)
+	if (snprintf(buf, len, "%s/%016llx-%s.json", hcrun_runtime_state_dir(),
+		     (unsigned long long)h, cmd->id) >= (int)len)
 		return hc_error_set(err, ENAMETOOLONG, "state path too long");
 	return 0;
 }
@@ -253,7 +331,7 @@ static int state_path(const struct hcrun_runtime_cmd *cmd, char *buf, size_t len
  */
 static int state_dir_hold(int *fd, hc_error_t **err)
 {
-	const char *dir = state_dir();
+	const char *dir = hcrun_runtime_state_dir();
 	int tries, e;
 
 	for (tries = 0; tries < 100; tries++) {
@@ -285,7 +363,7 @@ static int state_dir_hold(int *fd, hc_error_t **err)
 /* The directory goes once it is empty and no create holds it. */
 static void state_dir_drop(void)
 {
-	const char *dir = state_dir();
+	const char *dir = hcrun_runtime_state_dir();
 	hc_cleanup_close int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -434,6 +512,25 @@ static int hook_as_hcrun(struct json_object *config, hc_error_t **err)
 
 /* ------------------------------------------------------------- the verbs */
 
+/* The runtime created the container: its record becomes "prepared". A
+ * record gone meanwhile (a poststop hook released it) is no error. */
+static int complete(const char *path, hc_error_t **err)
+{
+	struct hcrun_oci_kit kit;
+	int ret;
+
+	if (hcrun_oci_state_lock(path, &kit, true, err) < 0) {
+		hcrun_oci_kit_clear(&kit);
+		if ((*err)->errnum != ENOENT)
+			return -1;
+		hc_error_free(err);
+		return 0;
+	}
+	ret = hcrun_oci_kit_commit(&kit, HCRUN_OCI_PREPARED, err);
+	hcrun_oci_kit_clear(&kit);
+	return ret;
+}
+
 int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_error_t **err)
 {
 	struct json_object *config __attribute__((cleanup(hcrun_oci_put))) = NULL;
@@ -488,8 +585,19 @@ int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_er
 		goto out;
 	}
 	exe[n] = '\0';
+	/* gc asks this runtime about the container when the shim died. */
+	if (snprintf(kit.runtime, sizeof(kit.runtime), "%s", cmd->runtime) >=
+		    (int)sizeof(kit.runtime) ||
+	    snprintf(kit.runtime_root, sizeof(kit.runtime_root), "%s",
+		     cmd->root != NULL ? cmd->root : "") >= (int)sizeof(kit.runtime_root) ||
+	    snprintf(kit.runtime_id, sizeof(kit.runtime_id), "%s", cmd->id) >=
+		    (int)sizeof(kit.runtime_id)) {
+		hc_error_set(err, ENAMETOOLONG, "--root or the container id: too long");
+		goto out;
+	}
 	if (state_dir_hold(&dir_fd, err) < 0)
 		goto out;
+	hcrun_fault_at("state directory held");
 	{
 		char *poststop[] = {exe, "oci", "teardown", kit.state_path, NULL};
 
@@ -497,14 +605,27 @@ int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_er
 			goto out;
 	}
 	made = true;
-	if (hook_as_hcrun(config, err) < 0 ||
-	    hcrun_oci_json_save(config_path, config, 0644, err) < 0)
+	if (hook_as_hcrun(config, err) < 0)
 		goto out;
+	hcrun_fault_at("before the config is written");
+	if (hcrun_oci_json_save(config_path, config, 0644, err) < 0)
+		goto out;
+	hcrun_fault_at("config written");
 	/* The state is written: delete cannot take the directory any more. */
 	close(dir_fd);
 	dir_fd = -1;
+	/*
+	 * The record lets go of its lock for the runtime's create (the
+	 * poststop hook of a create that fails takes it), and names this
+	 * process instead: gc leaves it while we live, and once we are dead
+	 * asks the runtime whether the container exists.
+	 */
+	if (hcrun_oci_kit_commit(&kit, HCRUN_OCI_RUNTIME, err) < 0)
+		goto out;
+	hcrun_fault_at("before the runtime's create");
 	if (run_runtime(cmd, status, err) < 0)
 		goto out;
+	hcrun_fault_at("the runtime's create returned");
 	/*
 	 * Who tears down now. A create that failed left no container (runc
 	 * removes what it made), so nothing else will: the shim. A foreground
@@ -519,12 +640,22 @@ int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_er
 		undo = *status != 0;
 	made = undo;
 	ret = 0;
+	/* The container is there: its record is complete, its delete releases. */
+	if (!undo && complete(kit.state_path, err) < 0) {
+		made = true;
+		ret = -1;
+	}
 out:
 	if (dir_fd >= 0)
 		close(dir_fd);
-	if (made)
+	if (made && kit.locked) {
+		/* Still ours (before the runtime ran): undone under our lock, as
+		 * a lock of the same record taken again would wait for us. */
+		hcrun_oci_kit_undo(&kit);
+		state_dir_drop();
+	} else if (made) {
 		release(kit.state_path);
-	else if (ret < 0 && kit.state_path[0] != '\0')
+	} else if (ret < 0 && kit.state_path[0] != '\0')
 		state_dir_drop();
 	hcrun_oci_kit_clear(&kit);
 	hcrun_oci_spec_list_clear(&list);
@@ -532,22 +663,46 @@ out:
 	return ret;
 }
 
+/* After a runtime delete that failed: is there a record, and does the
+ * runtime say the container does not exist? Not known counts as no. */
+static bool container_gone(const struct hcrun_runtime_cmd *cmd, const char *path)
+{
+	hc_cleanup_error hc_error_t *e = NULL;
+	bool exists = true;
+
+	if (access(path, F_OK) < 0)
+		return false;
+	if (hcrun_runtime_container_exists(cmd->runtime, cmd->root, cmd->id, &exists, &e) < 0)
+		return false;
+	return !exists;
+}
+
 int hcrun_runtime_delete(const struct hcrun_runtime_cmd *cmd, int *status, hc_error_t **err)
 {
 	char path[PATH_MAX];
 
 	/* No record could be there: the runtime alone, untouched. */
-	if (id_check(cmd->id, NULL) < 0 || access(state_dir(), F_OK) < 0)
+	if (id_check(cmd->id, NULL) < 0 || access(hcrun_runtime_state_dir(), F_OK) < 0)
 		return 1;
-	if (state_path(cmd, path, sizeof(path), err) < 0 || run_runtime(cmd, status, err) < 0)
+	if (state_path(cmd, path, sizeof(path), err) < 0)
 		return -1;
-	/* The container may still be there: its record stays with it. */
-	if (*status != 0)
+	hcrun_fault_at("before the runtime's delete");
+	if (run_runtime(cmd, status, err) < 0)
+		return -1;
+	hcrun_fault_at("the runtime's delete returned");
+	/*
+	 * The container may still be there: its record stays with it. Unless
+	 * the runtime says it does not exist (a delete again after one that
+	 * died half way, a create that died): then nothing else will ever
+	 * release what the record lists.
+	 */
+	if (*status != 0 && !container_gone(cmd, path))
 		return 0;
 	if (hcrun_oci_release(path, true, err) < 0)
 		return hc_error_prefix(err, "%s keeps what is left (hcrun oci teardown %s)", path,
 				       path);
 	state_dir_drop();
+	hcrun_fault_at("state directory removed if empty");
 	return 0;
 }
 
