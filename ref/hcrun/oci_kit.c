@@ -110,6 +110,13 @@ int hcrun_oci_kit_set_tag(struct hcrun_oci_kit *kit, const char *id, hc_error_t 
  * check that hcrun oci gc and the next ordinary command repair it.
  */
 
+/* A step of libhostchannel's teardown (an unmount, a rmdir): a point. */
+static void teardown_step(void *arg, const char *what)
+{
+	(void)arg;
+	hcrun_fault_at(what);
+}
+
 /* Tear down what the record lists, each channel, then remove the record.
  * The kit holds the record's lock (or made it). */
 static int kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err)
@@ -124,7 +131,8 @@ static int kit_teardown(struct hcrun_oci_kit *kit, hc_error_t **err)
 
 		if (ch->host.real_path[0] == '\0')
 			continue;
-		if (hc_host_teardown_with(hcrun_mounts(), &ch->host, kit->tag, &e) < 0) {
+		if (hc_host_teardown_steps(hcrun_mounts(), &ch->host, kit->tag, teardown_step, NULL,
+					   &e) < 0) {
 			hc_error_prefix(&e, "host channel %s", ch->spec.host_path);
 			hcrun_report(&e);
 			failed = true;

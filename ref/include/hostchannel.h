@@ -267,6 +267,16 @@ int hc_host_is_mounted_with(struct hc_mounts *mounts, const struct hc_host *host
 int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **err);
 int hc_host_teardown_with(struct hc_mounts *mounts, const struct hc_host *host, const char *tag,
 			  hc_error_t **err);
+/*
+ * hc_host_teardown_with, telling step (when not NULL) after each thing it
+ * changed on the host: a tmpfs unmounted, a directory removed (what names
+ * it). The record needs no update in between (a teardown run again from it
+ * finishes the job), so step cannot fail: it lets a caller count the steps,
+ * as hcrun's crash faults do.
+ */
+typedef void (*hc_host_step_fn)(void *arg, const char *what);
+int hc_host_teardown_steps(struct hc_mounts *mounts, const struct hc_host *host, const char *tag,
+			   hc_host_step_fn step, void *arg, hc_error_t **err);
 
 /* ---------------------------------------------- resolving inside a root */
 

@@ -236,7 +236,19 @@ static int rmdir_nofollow(const char *path)
  * further up) ends the climb quietly. top must be path or one of its
  * ancestors; anything else removes nothing beyond path.
  */
-static void rmdir_up_to(const char *path, const char *top)
+/* A teardown's step callback and its argument (hc_host_teardown_steps). */
+struct steps {
+	hc_host_step_fn fn;
+	void *arg;
+};
+
+static void step_done(const struct steps *st, const char *what)
+{
+	if (st != NULL && st->fn != NULL)
+		st->fn(st->arg, what);
+}
+
+static void rmdir_up_to_steps(const char *path, const char *top, const struct steps *st)
 {
 	char cur[PATH_MAX];
 	size_t toplen = strlen(top);
@@ -247,12 +259,21 @@ static void rmdir_up_to(const char *path, const char *top)
 
 		if (!at_top && (strncmp(cur, top, toplen) != 0 || cur[toplen] != '/'))
 			return;
-		if (rmdir_nofollow(cur) < 0 && errno != ENOENT)
-			return;
+		if (rmdir_nofollow(cur) < 0) {
+			if (errno != ENOENT)
+				return;
+		} else {
+			step_done(st, "made parent removed");
+		}
 		if (at_top)
 			return;
 		parent_of(cur, cur, sizeof(cur));
 	}
+}
+
+static void rmdir_up_to(const char *path, const char *top)
+{
+	rmdir_up_to_steps(path, top, NULL);
 }
 
 /* ------------------------------------------------------------------ prepare */
@@ -1385,7 +1406,7 @@ busy:
 
 /* Unmount our tmpfs at the path until none is left; never anyone else's. */
 static int unmount_ours(struct hc_mounts *m, const struct hc_host *host, const char *tag,
-			hc_error_t **err)
+			const struct steps *st, hc_error_t **err)
 {
 	const char *path = host->real_path;
 	int i, rc;
@@ -1411,16 +1432,20 @@ static int unmount_ours(struct hc_mounts *m, const struct hc_host *host, const c
 							: "");
 		/* Our descriptor on the tmpfs would keep it busy. */
 		hc_cleanup_closep(&leaffd);
-		if (umount2(path, UMOUNT_NOFOLLOW) == 0)
+		if (umount2(path, UMOUNT_NOFOLLOW) == 0) {
+			step_done(st, "tmpfs unmounted");
 			continue;
+		}
 		if (errno == EBUSY) {
 			/* Busy with a mount below: that one is not ours to detach. */
 			if (refuse_mounts_below(m, path, tag, &at, err) < 0)
 				return -1;
 			/* A host process still has it open: detach now, free when
 			 * it lets go. */
-			if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+			if (umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW) == 0) {
+				step_done(st, "tmpfs detached");
 				continue;
+			}
 		}
 		if (errno == EINVAL || errno == ENOENT)
 			continue; /* gone meanwhile; the next look tells */
@@ -1490,13 +1515,13 @@ static int check_not_covered(const struct hc_host *host, hc_error_t **err)
  * renamed into place (its recorded dev/ino prove it), and only if empty;
  * then the parents made before it, up to created_top, each if empty.
  */
-static int rollback_incomplete(const struct hc_host *host, hc_error_t **err)
+static int rollback_incomplete(const struct hc_host *host, const struct steps *st, hc_error_t **err)
 {
 	char tmp[sizeof(HC_HOST_TMP_PREFIX) + HC_HOST_TOKEN_LEN];
 	char parent[PATH_MAX], bad[PATH_MAX];
 	hc_cleanup_close int parentfd = -1;
 	const char *pending = host->pending;
-	struct stat st;
+	struct stat sb;
 
 	if (pending[0] == '\0' || host->token[0] == '\0')
 		return 0; /* nothing was begun */
@@ -1508,26 +1533,31 @@ static int rollback_incomplete(const struct hc_host *host, hc_error_t **err)
 			return 0; /* its parent is gone: so is what was in it */
 		return walk_error(err, errno, host->real_path, bad);
 	}
-	if (fstatat(parentfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) &&
+	if (fstatat(parentfd, tmp, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode) &&
 	    (host->pending_ino == 0 ||
-	     (st.st_dev == host->pending_dev && st.st_ino == host->pending_ino)) &&
-	    unlinkat(parentfd, tmp, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return hc_error_sys(
-			err, errno, "host path \"%s\": cannot remove the unfinished \"%s/%s\"%s",
-			host->real_path, parent, tmp,
-			errno == ENOTEMPTY ? " (files were put in it): left in place" : "");
+	     (sb.st_dev == host->pending_dev && sb.st_ino == host->pending_ino))) {
+		if (unlinkat(parentfd, tmp, AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return hc_error_sys(
+				err, errno,
+				"host path \"%s\": cannot remove the unfinished \"%s/%s\"%s",
+				host->real_path, parent, tmp,
+				errno == ENOTEMPTY ? " (files were put in it): left in place" : "");
+		step_done(st, "unfinished directory removed");
+	}
 	if (host->pending_ino != 0 &&
-	    fstatat(parentfd, leaf_of(pending), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    S_ISDIR(st.st_mode) && st.st_dev == host->pending_dev &&
-	    st.st_ino == host->pending_ino &&
-	    unlinkat(parentfd, leaf_of(pending), AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return hc_error_sys(err, errno, "host path \"%s\": cannot remove \"%s\"%s",
-				    host->real_path, pending,
-				    errno == ENOTEMPTY ? " (files were put in it): left in place"
-						       : "");
+	    fstatat(parentfd, leaf_of(pending), &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISDIR(sb.st_mode) && sb.st_dev == host->pending_dev &&
+	    sb.st_ino == host->pending_ino) {
+		if (unlinkat(parentfd, leaf_of(pending), AT_REMOVEDIR) < 0 && errno != ENOENT)
+			return hc_error_sys(
+				err, errno, "host path \"%s\": cannot remove \"%s\"%s",
+				host->real_path, pending,
+				errno == ENOTEMPTY ? " (files were put in it): left in place" : "");
+		step_done(st, "directory in progress removed");
+	}
 	/* The parents made before it: pending's parent up to created_top. */
 	if (host->created_top[0] != '\0' && strcmp(pending, host->created_top) != 0)
-		rmdir_up_to(parent, host->created_top);
+		rmdir_up_to_steps(parent, host->created_top, st);
 	return 0;
 }
 
@@ -1543,13 +1573,25 @@ int hc_host_teardown(const struct hc_host *host, const char *tag, hc_error_t **e
 int hc_host_teardown_with(struct hc_mounts *m, const struct hc_host *host, const char *tag,
 			  hc_error_t **err)
 {
+	return hc_host_teardown_steps(m, host, tag, NULL, NULL, err);
+}
+
+int hc_host_teardown_steps(struct hc_mounts *m, const struct hc_host *host, const char *tag,
+			   hc_host_step_fn step, void *arg, hc_error_t **err)
+{
+	const struct steps steps = {.fn = step, .arg = arg}, *sp = &steps;
 	hc_cleanup_close int parentfd = -1;
 	char parent[PATH_MAX], bad[PATH_MAX];
 	const char *path;
 	struct stat st;
 
-	if (m == NULL)
-		return hc_host_teardown(host, tag, err);
+	if (m == NULL) {
+		struct hc_mounts own = {0};
+		int rc = hc_host_teardown_steps(&own, host, tag, step, arg, err);
+
+		mounts_clear(&own);
+		return rc;
+	}
 	if (host == NULL)
 		return hc_error_set(err, EINVAL, "hc_host_teardown: no host record");
 	/* Never prepared: nothing was made, nothing to undo. */
@@ -1558,10 +1600,10 @@ int hc_host_teardown_with(struct hc_mounts *m, const struct hc_host *host, const
 	if (check_host(host, err) < 0 || check_tag(tag, err) < 0)
 		return -1;
 	path = host->real_path;
-	if (unmount_ours(m, host, tag, err) < 0)
+	if (unmount_ours(m, host, tag, sp, err) < 0)
 		return -1;
 	if (host->ino == 0)
-		return rollback_incomplete(host, err);
+		return rollback_incomplete(host, sp, err);
 	if (host->created_top[0] == '\0')
 		return 0;
 	if (check_not_covered(host, err) < 0)
@@ -1572,7 +1614,7 @@ int hc_host_teardown_with(struct hc_mounts *m, const struct hc_host *host, const
 	if (parentfd < 0 && errno == ENOENT) {
 		/* A later try, once what kept a parent busy has gone. */
 		if (strcmp(path, host->created_top) != 0)
-			rmdir_up_to(parent, host->created_top);
+			rmdir_up_to_steps(parent, host->created_top, sp);
 		return 0;
 	}
 	if (parentfd < 0)
@@ -1583,15 +1625,20 @@ int hc_host_teardown_with(struct hc_mounts *m, const struct hc_host *host, const
 	} else if (!S_ISDIR(st.st_mode) || st.st_dev != host->dev || st.st_ino != host->ino) {
 		/* Someone else's now; the parents above it are not empty either. */
 		return 0;
-	} else if (unlinkat(parentfd, leaf_of(path), AT_REMOVEDIR) < 0 && errno != ENOENT) {
+	} else if (unlinkat(parentfd, leaf_of(path), AT_REMOVEDIR) < 0) {
+		if (errno == ENOENT)
+			goto parents;
 		if (errno == ENOTEMPTY || errno == EEXIST)
 			return hc_error_set(err, ENOTEMPTY,
 					    "host path \"%s\" is not empty: files were put in the "
 					    "directory under the tmpfs; left in place",
 					    path);
 		return hc_error_sys(err, errno, "cannot remove host path \"%s\"", path);
+	} else {
+		step_done(sp, "directory removed");
 	}
+parents:
 	if (strcmp(path, host->created_top) != 0)
-		rmdir_up_to(parent, host->created_top);
+		rmdir_up_to_steps(parent, host->created_top, sp);
 	return 0;
 }
