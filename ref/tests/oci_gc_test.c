@@ -143,6 +143,7 @@ FIXTURE(gc)
 	char rstate[128];      /* scratch/rstate: HOSTCHANNEL_RUNTIME_STATE */
 	char fake[128];	       /* scratch/fake-runc */
 	char fakeroot[128];    /* scratch/fr: the fake runtime's --root */
+	char policy[128];      /* scratch/policy.conf: HOSTCHANNEL_POLICY */
 	char log[128];	       /* scratch/log: HCRUN_FAULT_LOG */
 	char tmpdir[PATH_MAX]; /* a .hostchannel-* directory a test made */
 	char env[1024];
@@ -179,9 +180,15 @@ FIXTURE_SETUP(gc)
 	snprintf(self->fakeroot, sizeof(self->fakeroot), "%s/fr", self->scratch);
 	ASSERT_EQ(0, mkdir(self->fakeroot, 0700));
 	snprintf(self->log, sizeof(self->log), "%s/log", self->scratch);
+	/* The shim applies the host policy: this test's paths are its
+	 * scratch directory's. */
+	snprintf(self->policy, sizeof(self->policy), "%s/policy.conf", self->scratch);
+	snprintf(self->out, sizeof(self->out), "allow-prefix = %s\n", self->scratch);
+	ASSERT_EQ(0, write_file(self->policy, self->out, 0644));
 	snprintf(self->env, sizeof(self->env),
-		 "HOSTCHANNEL_HOOK_DIR=%s HOSTCHANNEL_RUNTIME_STATE=%s HOSTCHANNEL_RUNTIME=%s",
-		 self->hook, self->rstate, self->fake);
+		 "HOSTCHANNEL_HOOK_DIR=%s HOSTCHANNEL_RUNTIME_STATE=%s HOSTCHANNEL_RUNTIME=%s "
+		 "HOSTCHANNEL_POLICY=%s",
+		 self->hook, self->rstate, self->fake, self->policy);
 }
 
 FIXTURE_TEARDOWN(gc)

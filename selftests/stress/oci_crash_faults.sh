@@ -77,6 +77,11 @@ B=$S/bundle
 export HOSTCHANNEL_HOOK_DIR=$S/hook
 export HOSTCHANNEL_RUNTIME_STATE=$S/rstate
 export HOSTCHANNEL_RUNTIME=$S/fake-runc
+# The hook and the shim apply the host policy: this run's paths are its
+# scratch directory's (docs/policy.md).
+export HOSTCHANNEL_POLICY=$S.policy
+printf 'allow-prefix = %s\n' "$S" >"$HOSTCHANNEL_POLICY"
+chmod 0644 "$HOSTCHANNEL_POLICY"
 SPECS="$CH1:/ch:rw:1M;$CH2:/c2:ro:1M"
 BASE='"ociVersion": "1.0.2", "process": {"args": ["true"]}, "root": {"path": "rootfs"}'
 
@@ -98,7 +103,7 @@ cleanup() {
 		[ -f "$f" ] && hc oci teardown --force "$f" >/dev/null 2>&1
 	done
 	hc oci gc "$B" >/dev/null 2>&1
-	rm -f -- "$LOG" "$S/sib/f1" "$S/sib/d/f2" "$B/config.json" "$S/fake-runc" "$S/fr/$ID" "$S.out"
+	rm -f -- "$LOG" "$HOSTCHANNEL_POLICY" "$S/sib/f1" "$S/sib/d/f2" "$B/config.json" "$S/fake-runc" "$S/fr/$ID" "$S.out"
 	rmdir -- "$S/sib/d" "$S/sib" "$B" "$S/fr" "$S" 2>/dev/null
 }
 trap cleanup EXIT
