@@ -37,7 +37,7 @@ static const struct command commands[] = {
 	{"inspect", NULL, hcrun_cmd_inspect, "show a container's state as JSON"},
 	{"gc", NULL, hcrun_cmd_gc, "repair what crashed runs left behind"},
 	{"oci", NULL, hcrun_cmd_oci,
-	 "host channels for OCI engines (runc, podman): bundle kit, hook"},
+	 "host channels for OCI engines (runc, podman): bundle kit, hook, host policy"},
 	{"lxc", NULL, hcrun_cmd_lxc, "host channels for LXC containers: config lines, hooks"},
 };
 

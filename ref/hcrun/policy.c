@@ -25,9 +25,10 @@
  * (hcrun_policy_check_host), which closes the window in which a parent
  * could be swapped for a symlink after the gate looked.
  *
- * A refused spec is refused before the checks that look at the disk for the
- * user (a host path that exists): a policy refusal says nothing about what
- * exists outside the allowed prefixes.
+ * A refusal must not tell the container's author what exists outside the
+ * prefixes: a path spelled outside every prefix is refused before it is
+ * looked up at all (check_spelled), and the gate runs the policy before its
+ * checks that look at the disk for the user (a host path that exists).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -545,6 +546,60 @@ static int resolve(const char *path, char *out, size_t len, char *first, size_t 
 	return 0;
 }
 
+/* The allowed prefixes as the messages name them: "/a/, /b/". */
+static void prefix_list(const struct hcrun_policy *p, char *list, size_t len)
+{
+	size_t i, used = 0;
+
+	list[0] = '\0';
+	for (i = 0; i < p->nprefixes; i++) {
+		const char *given = p->prefixes[i].path;
+		int n = snprintf(list + used, len - used, "%s%s%s", i > 0 ? ", " : "", given,
+				 strcmp(given, "/") == 0 ? "" : "/");
+
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* Prefix i as it resolves now (it may not exist yet, or be a symlink the
+ * administrator made). */
+static int prefix_real(const struct hcrun_policy *p, size_t i, char *out, size_t len,
+		       hc_error_t **err)
+{
+	char first[PATH_MAX];
+
+	if (resolve(p->prefixes[i].path, out, len, first, sizeof(first), err) < 0)
+		return hc_error_prefix(err, "host policy allow-prefix %s", p->prefixes[i].path);
+	return 0;
+}
+
+/*
+ * The path as spelled (cleaned) must already be below a prefix, as given or
+ * as resolved: one that is not is refused before it is looked up on disk,
+ * so that the refusal tells its author nothing of what is there (whether
+ * it exists, where a symlink on it leads).
+ */
+static int check_spelled(const struct hcrun_policy *p, const struct hc_spec *spec, hc_error_t **err)
+{
+	char prefix[PATH_MAX], list[1024];
+	size_t i;
+
+	for (i = 0; i < p->nprefixes; i++) {
+		if (below(spec->host_path, p->prefixes[i].path))
+			return 0;
+		if (prefix_real(p, i, prefix, sizeof(prefix), err) < 0)
+			return -1;
+		if (below(spec->host_path, prefix))
+			return 0;
+	}
+	prefix_list(p, list, sizeof(list));
+	return refuse(p, HCRUN_POLICY_ALLOW_PREFIX, p->line[HCRUN_POLICY_ALLOW_PREFIX], spec, err,
+		      "host path \"%s\" is not below an allowed prefix (%s)", spec->host_path,
+		      list);
+}
+
 /*
  * The path rules on real (resolved) with first the outermost directory
  * prepare would make: some allowed prefix (resolved now) must hold real
@@ -553,26 +608,20 @@ static int resolve(const char *path, char *out, size_t len, char *first, size_t 
 static int check_paths(const struct hcrun_policy *p, const struct hc_spec *spec, const char *real,
 		       const char *first, hc_error_t **err)
 {
-	char list[1024] = "", prefix[PATH_MAX], pfirst[PATH_MAX];
+	char list[1024], prefix[PATH_MAX];
 	const struct hcrun_policy_prefix *inside = NULL;
 	char inside_real[PATH_MAX] = "";
-	size_t i, used = 0;
+	size_t i;
 
 	for (i = 0; i < p->nprefixes; i++) {
-		const char *given = p->prefixes[i].path;
-		int n;
-
-		if (resolve(given, prefix, sizeof(prefix), pfirst, sizeof(pfirst), err) < 0)
-			return hc_error_prefix(err, "host policy allow-prefix %s", given);
-		n = snprintf(list + used, sizeof(list) - used, "%s%s%s", i > 0 ? ", " : "", given,
-			     strcmp(given, "/") == 0 ? "" : "/");
-		if (n > 0 && (size_t)n < sizeof(list) - used)
-			used += (size_t)n;
+		if (prefix_real(p, i, prefix, sizeof(prefix), err) < 0)
+			return -1;
 		if (below(real, prefix) && inside == NULL) {
 			inside = &p->prefixes[i];
 			snprintf(inside_real, sizeof(inside_real), "%s", prefix);
 		}
 	}
+	prefix_list(p, list, sizeof(list));
 	if (inside == NULL)
 		return refuse(p, HCRUN_POLICY_ALLOW_PREFIX, p->line[HCRUN_POLICY_ALLOW_PREFIX],
 			      spec, err,
@@ -626,7 +675,8 @@ static int check_one(const struct hcrun_policy *p, const struct hc_spec *s, hc_e
 		return refuse(p, HCRUN_POLICY_ALLOW_PROPAGATION,
 			      p->line[HCRUN_POLICY_ALLOW_PROPAGATION], s, err,
 			      "propagation %s is not allowed", hc_propagation_name(prop));
-	if (resolve(s->host_path, real, sizeof(real), first, sizeof(first), err) < 0)
+	if (check_spelled(p, s, err) < 0 ||
+	    resolve(s->host_path, real, sizeof(real), first, sizeof(first), err) < 0)
 		return -1;
 	return check_paths(p, s, real, first, err);
 }
