@@ -1,20 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * For the unit tests that drive the built hcrun end to end (oci_kit_test,
- * roots_test, runtime_test, hostile_test): where it is, running a command
- * line, and reading back from the disk and the mount table what a run
- * left.
+ * roots_test, runtime_test, lxc_test, hostile_test, pidpin_test): where it
+ * is, a scratch directory in a mount namespace of the test's own, running a
+ * command line, and reading back from the disk and the mount table what a
+ * run left.
  */
 #ifndef HC_TESTS_HCRUN_CLI_H
 #define HC_TESTS_HCRUN_CLI_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -33,6 +38,44 @@ static inline int hcrun_path(char *buf, size_t len)
 	if (snprintf(buf, len, "%s/hcrun", dirname(dirname(dirname(exe)))) >= (int)len)
 		return -1;
 	return access(buf, X_OK);
+}
+
+/* The start of an OCI config.json with a 64M memory limit: add "}", or
+ * ",", more members and "}". */
+#define CLI_OCI_CONFIG_HEAD                                                                        \
+	"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"mounts\":[],"                  \
+	"\"linux\":{\"resources\":{\"memory\":{\"limit\":67108864}}}"
+
+/*
+ * What a test that drives the built hcrun as root starts with: hcrun's path
+ * into hcrun (PATH_MAX), a mount namespace of its own whose mounts are
+ * private (what a failing test leaves mounted dies with its process), and
+ * a new directory /tmp/hc-<what>-XXXXXX into scratch (64 bytes), which the
+ * test removes by name. 1 with *why when the test is to be skipped, -1 with
+ * *why when the set-up failed, else 0.
+ */
+static inline int cli_setup_private(const char *what, char *hcrun, char *scratch, size_t len,
+				    const char **why)
+{
+	if (geteuid() != 0) {
+		*why = "needs root (mounts)";
+		return 1;
+	}
+	if (hcrun_path(hcrun, PATH_MAX) < 0) {
+		*why = "build/hcrun not built";
+		return 1;
+	}
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		*why = "a private mount namespace";
+		return -1;
+	}
+	if (snprintf(scratch, len, "/tmp/hc-%s-XXXXXX", what) >= (int)len ||
+	    mkdtemp(scratch) == NULL) {
+		scratch[0] = '\0';
+		*why = "mkdtemp /tmp/hc-*";
+		return -1;
+	}
+	return 0;
 }
 
 /* Run a shell command line; its stdout+stderr into out. Returns the status. */
@@ -85,6 +128,12 @@ static inline int cli_write_file(const char *path, const void *buf, size_t len, 
 	return close(fd);
 }
 
+/* path holding text (without its NUL), made or truncated. */
+static inline int cli_write_text(const char *path, const char *text, mode_t mode)
+{
+	return cli_write_file(path, text, strlen(text), mode);
+}
+
 /* Up to len - 1 bytes of path, NUL-terminated; the count, or -1. */
 static inline ssize_t cli_read_file(const char *path, char *buf, size_t len)
 {
@@ -122,6 +171,32 @@ static inline bool cli_is_tmpfs(const char *path)
 	struct statfs sf;
 
 	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+}
+
+/* A channel as hcrun mounts it: a tmpfs whose root has mode 1777. */
+static inline bool cli_is_tmpfs_1777(const char *path)
+{
+	struct stat sb;
+
+	return cli_is_tmpfs(path) && stat(path, &sb) == 0 && (sb.st_mode & 07777) == 01777;
+}
+
+/*
+ * Teardown: dir/NAME removed for each name, in order (deepest first): a
+ * file by unlink, a directory by rmdir, so that one still holding anything
+ * stays. Only these names are touched; one that is not there is skipped.
+ */
+static inline void cli_remove_names(const char *dir, const char *const *names, size_t n)
+{
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path))
+			continue;
+		if (unlink(path) < 0 && errno == EISDIR)
+			rmdir(path);
+	}
 }
 
 /*

@@ -13,28 +13,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include "kselftest_harness.h"
 
 #include "hcrun_cli.h"
-
-static bool is_tmpfs_1777(const char *path)
-{
-	struct statfs sf;
-	struct stat sb;
-
-	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC && stat(path, &sb) == 0 &&
-	       (sb.st_mode & 07777) == 01777;
-}
 
 /* The mount entries in mountinfo at path whose source is tag. */
 static int mounts_at(const char *path, const char *tag)
@@ -68,15 +56,13 @@ FIXTURE(lxc)
 
 FIXTURE_SETUP(lxc)
 {
-	if (geteuid() != 0)
-		SKIP(return, "needs root (mounts)");
-	if (hcrun_path(self->hcrun, sizeof(self->hcrun)) < 0)
-		SKIP(return, "build/hcrun not built");
-	/* Mounts made from here on die with this test's process. */
-	ASSERT_EQ(0, unshare(CLONE_NEWNS));
-	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	snprintf(self->scratch, sizeof(self->scratch), "/tmp/hc-lxc-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->scratch));
+	const char *why = NULL;
+	int ret;
+
+	ret = cli_setup_private("lxc", self->hcrun, self->scratch, sizeof(self->scratch), &why);
+	if (ret > 0)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
 	snprintf(self->state, sizeof(self->state), "%s/state.json", self->scratch);
 	snprintf(self->host, sizeof(self->host), "%s/p/ch", self->scratch);
 	snprintf(self->host2, sizeof(self->host2), "%s/ch2", self->scratch);
@@ -84,35 +70,26 @@ FIXTURE_SETUP(lxc)
 
 FIXTURE_TEARDOWN(lxc)
 {
-	static const char *const files[] = {"state.json", "state.json.hc-tmp", "lines"};
-	char path[PATH_MAX];
-	size_t i;
+	/* hook_mount_binds_inside_rootfs's bind in its rootfs: root/hc-<X>,
+	 * X that of scratch. */
+	char rootfs_mnt[128], path[PATH_MAX];
+	/* The only names hcrun and this test make, deepest first. */
+	const char *const names[] = {
+		"p/ch/f", "p/ch",	"ch2",
+		"p",	  rootfs_mnt,	"root/s",
+		"root",	  "state.json", "state.json.hc-tmp",
+		"lines",
+	};
 
 	if (self->scratch[0] == '\0')
 		return;
-	/* Whatever a failed test left mounted goes with the namespace; the
-	 * names below are the only ones hcrun and this test make. */
-	snprintf(path, sizeof(path), "%s/f", self->host);
-	unlink(path);
+	snprintf(rootfs_mnt, sizeof(rootfs_mnt), "root/hc-%s", strrchr(self->scratch, '/') + 1);
+	/* Whatever a failed test left mounted goes with the namespace. */
 	umount2(self->host, MNT_DETACH);
 	umount2(self->host2, MNT_DETACH);
-	rmdir(self->host);
-	rmdir(self->host2);
-	snprintf(path, sizeof(path), "%s/p", self->scratch);
-	rmdir(path);
-	/* hook_mount_binds_inside_rootfs's rootfs. */
-	snprintf(path, sizeof(path), "%s/root/hc-%s", self->scratch,
-		 strrchr(self->scratch, '/') + 1);
+	snprintf(path, sizeof(path), "%s/%s", self->scratch, rootfs_mnt);
 	umount2(path, MNT_DETACH);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/root/s", self->scratch);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/root", self->scratch);
-	rmdir(path);
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", self->scratch, files[i]);
-		unlink(path);
-	}
+	cli_remove_names(self->scratch, names, sizeof(names) / sizeof(names[0]));
 	rmdir(self->scratch);
 }
 
@@ -154,7 +131,7 @@ TEST_F(lxc, config_lines_v1)
 	/* Create made the directories and mounted nothing (contract section 3). */
 	ASSERT_EQ(0, stat(self->host, &sb));
 	EXPECT_EQ(0700, sb.st_mode & 07777);
-	EXPECT_FALSE(is_tmpfs_1777(self->host));
+	EXPECT_FALSE(cli_is_tmpfs_1777(self->host));
 	EXPECT_EQ(0, mounts_at(self->host, "hostchannel-lxc-c1"));
 	EXPECT_EQ(0, stat(self->state, &sb));
 	EXPECT_EQ(0600, sb.st_mode & 07777);
@@ -253,8 +230,8 @@ TEST_F(lxc, hook_pre_start_twice_reuses)
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
 			 "%s lxc hook --state %s c1 lxc pre-start 2>&1", self->hcrun, self->state))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs_1777(self->host));
-	EXPECT_TRUE(is_tmpfs_1777(self->host2));
+	EXPECT_TRUE(cli_is_tmpfs_1777(self->host));
+	EXPECT_TRUE(cli_is_tmpfs_1777(self->host2));
 	ASSERT_EQ(0, stat(self->host, &first));
 	snprintf(path, sizeof(path), "%s/f", self->host);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
@@ -292,11 +269,11 @@ TEST_F(lxc, hook_destroy_tears_down_once)
 	EXPECT_EQ(125, run(self->out, sizeof(self->out),
 			   "%s lxc hook --state %s c2 lxc destroy 2>&1", self->hcrun, self->state));
 	EXPECT_NE(NULL, strstr(self->out, "\"c2\"")) TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs_1777(self->host));
+	EXPECT_TRUE(cli_is_tmpfs_1777(self->host));
 	/* An unknown hook type is refused, and does nothing either. */
 	EXPECT_EQ(125, run(self->out, sizeof(self->out), "%s lxc hook --state %s c1 lxc clone 2>&1",
 			   self->hcrun, self->state));
-	EXPECT_TRUE(is_tmpfs_1777(self->host));
+	EXPECT_TRUE(cli_is_tmpfs_1777(self->host));
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s lxc hook --state %s c1 lxc destroy 2>&1",
 			 self->hcrun, self->state))
 	TH_LOG("%s", self->out);

@@ -10,49 +10,18 @@
  * name.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include "kselftest_harness.h"
 
 #include "hcrun_cli.h"
 
-#define CONFIG_TEXT                                                                                \
-	"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"mounts\":[],"                  \
-	"\"linux\":{\"resources\":{\"memory\":{\"limit\":67108864}}}}"
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	if (close(fd) < 0 || n != (ssize_t)strlen(text))
-		return -1;
-	return 0;
-}
-
-static bool is_tmpfs_1777(const char *path)
-{
-	struct statfs sf;
-	struct stat sb;
-
-	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC && stat(path, &sb) == 0 &&
-	       (sb.st_mode & 07777) == 01777;
-}
+#define CONFIG_TEXT CLI_OCI_CONFIG_HEAD "}"
 
 FIXTURE(kit)
 {
@@ -65,44 +34,40 @@ FIXTURE(kit)
 
 FIXTURE_SETUP(kit)
 {
+	const char *why = NULL;
 	char path[PATH_MAX];
+	int ret;
 
-	if (geteuid() != 0)
-		SKIP(return, "needs root (mounts)");
-	if (hcrun_path(self->hcrun, sizeof(self->hcrun)) < 0)
-		SKIP(return, "build/hcrun not built");
-	/* Mounts made from here on die with this test's process. */
-	ASSERT_EQ(0, unshare(CLONE_NEWNS));
-	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	snprintf(self->scratch, sizeof(self->scratch), "/tmp/hc-oci-kit-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->scratch));
+	ret = cli_setup_private("oci-kit", self->hcrun, self->scratch, sizeof(self->scratch), &why);
+	if (ret > 0)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
 	snprintf(self->bundle, sizeof(self->bundle), "%s/bundle", self->scratch);
 	ASSERT_EQ(0, mkdir(self->bundle, 0700));
 	snprintf(path, sizeof(path), "%s/config.json", self->bundle);
-	ASSERT_EQ(0, write_file(path, CONFIG_TEXT));
+	ASSERT_EQ(0, cli_write_text(path, CONFIG_TEXT, 0644));
 	snprintf(self->host, sizeof(self->host), "%s/p/ch", self->scratch);
 }
 
 FIXTURE_TEARDOWN(kit)
 {
-	static const char *const files[] = {"config.json", "hostchannel.json", "config.json.hc-tmp",
-					    "hostchannel.json.hc-tmp", "policy.conf"};
-	char path[PATH_MAX];
-	size_t i;
+	/* The only names the kit and this test make, deepest first. */
+	static const char *const names[] = {
+		"bundle/config.json",
+		"bundle/hostchannel.json",
+		"bundle/config.json.hc-tmp",
+		"bundle/hostchannel.json.hc-tmp",
+		"bundle/policy.conf",
+		"bundle",
+		"p/ch",
+		"p",
+	};
 
 	if (self->scratch[0] == '\0')
 		return;
-	/* Whatever a failed test left mounted goes with the namespace; the
-	 * names below are the only ones the kit and this test make. */
+	/* Whatever a failed test left mounted goes with the namespace. */
 	umount2(self->host, MNT_DETACH);
-	rmdir(self->host);
-	snprintf(path, sizeof(path), "%s/p", self->scratch);
-	rmdir(path);
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", self->bundle, files[i]);
-		unlink(path);
-	}
-	rmdir(self->bundle);
+	cli_remove_names(self->scratch, names, sizeof(names) / sizeof(names[0]));
 	rmdir(self->scratch);
 }
 
@@ -134,7 +99,7 @@ TEST_F(kit, prepare_keep_teardown)
 		      "2>&1",
 		      self->hcrun, self->host, self->bundle))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs_1777(self->host));
+	EXPECT_TRUE(cli_is_tmpfs_1777(self->host));
 	/* The bind, the raised limit (64M + 1M), the hook, the annotation. */
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
 			 "jq -ce '[.mounts[-1].destination, .mounts[-1].source, "
@@ -158,7 +123,7 @@ TEST_F(kit, prepare_keep_teardown)
 			 self->bundle));
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s oci teardown %s 2>&1", self->hcrun,
 			 self->bundle));
-	EXPECT_TRUE(is_tmpfs_1777(self->host));
+	EXPECT_TRUE(cli_is_tmpfs_1777(self->host));
 	/* The real one: the mount, the directory and its created parent go. */
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s oci teardown %s 2>&1", self->hcrun,
 			 self->bundle))
@@ -181,7 +146,7 @@ TEST_F(kit, hook_precreate_then_poststop)
 	/* precreate: config on stdin (the spec's comma as %2C), new config out;
 	 * a policy that allows the scratch directory (the default would not). */
 	snprintf(path, sizeof(path), "%s/policy.conf", self->bundle);
-	ASSERT_EQ(0, write_file(path, "allow-prefix = /tmp\n"));
+	ASSERT_EQ(0, cli_write_text(path, "allow-prefix = /tmp\n", 0644));
 	ASSERT_EQ(
 		0,
 		run(self->out, sizeof(self->out),
@@ -191,7 +156,7 @@ TEST_F(kit, hook_precreate_then_poststop)
 		    self->host, self->bundle, self->scratch, self->hcrun, path, self->bundle,
 		    self->bundle, self->bundle))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs_1777(self->host));
+	EXPECT_TRUE(cli_is_tmpfs_1777(self->host));
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
 			 "jq -c '.mounts[-1].options[0:3]' %s/config.json", self->bundle));
 	EXPECT_STREQ("[\"rbind\",\"rslave\",\"ro\"]\n", self->out);

@@ -15,19 +15,13 @@
  * directory is removed by name.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
-#include <linux/magic.h>
 
 #include "kselftest_harness.h"
 
@@ -38,50 +32,6 @@
 	"echo $$ > \"$FAKE_DIR/pid\"\n"                                                            \
 	"printf '%s\\0' \"$0\" \"$@\" > \"$FAKE_DIR/argv\"\n"                                      \
 	"exit ${FAKE_EXIT:-0}\n"
-
-#define CONFIG_HEAD                                                                                \
-	"{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\"},\"mounts\":[],"                  \
-	"\"linux\":{\"resources\":{\"memory\":{\"limit\":67108864}}},"
-
-static int write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	if (close(fd) < 0 || n != (ssize_t)strlen(text))
-		return -1;
-	return 0;
-}
-
-/* The whole file, or -1 when it cannot be read. */
-static ssize_t read_all(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len);
-	close(fd);
-	return n;
-}
-
-static bool is_tmpfs(const char *path)
-{
-	struct statfs sf;
-
-	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
-}
-
-static bool exists(const char *path)
-{
-	struct stat sb;
-
-	return lstat(path, &sb) == 0;
-}
 
 FIXTURE(shim)
 {
@@ -102,18 +52,16 @@ FIXTURE(shim)
 FIXTURE_SETUP(shim)
 {
 	char hcrun[PATH_MAX];
+	const char *why = NULL;
+	int ret;
 
-	if (geteuid() != 0)
-		SKIP(return, "needs root (mounts)");
-	if (hcrun_path(hcrun, sizeof(hcrun)) < 0)
-		SKIP(return, "build/hcrun not built");
+	ret = cli_setup_private("runtime", hcrun, self->scratch, sizeof(self->scratch), &why);
+	if (ret > 0)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s: %s", why, strerror(errno));
 	snprintf(self->shim, sizeof(self->shim), "%s/hostchannel-runtime", dirname(hcrun));
 	if (access(self->shim, X_OK) < 0)
 		SKIP(return, "build/hostchannel-runtime not built");
-	ASSERT_EQ(0, unshare(CLONE_NEWNS));
-	ASSERT_EQ(0, mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL));
-	snprintf(self->scratch, sizeof(self->scratch), "/tmp/hc-runtime-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->scratch));
 	snprintf(self->bundle, sizeof(self->bundle), "%s/bundle", self->scratch);
 	ASSERT_EQ(0, mkdir(self->bundle, 0700));
 	snprintf(self->config, sizeof(self->config), "%s/config.json", self->bundle);
@@ -123,10 +71,10 @@ FIXTURE_SETUP(shim)
 	snprintf(self->fake, sizeof(self->fake), "%s/fake-runc", self->scratch);
 	snprintf(self->log, sizeof(self->log), "%s/log.json", self->scratch);
 	snprintf(self->policy, sizeof(self->policy), "%s/policy.conf", self->scratch);
-	ASSERT_EQ(0, write_file(self->fake, FAKE_RUNC, 0755));
+	ASSERT_EQ(0, cli_write_text(self->fake, FAKE_RUNC, 0755));
 	/* The specs here are under /tmp and come from the environment too:
 	 * the default policy would refuse them. */
-	ASSERT_EQ(0, write_file(self->policy, "allow-prefix = /tmp\nenv-specs = yes\n", 0644));
+	ASSERT_EQ(0, cli_write_text(self->policy, "allow-prefix = /tmp\nenv-specs = yes\n", 0644));
 	snprintf(self->env, sizeof(self->env),
 		 "HOSTCHANNEL_RUNTIME_STATE=%s FAKE_DIR=%s HOSTCHANNEL_RUNTIME=%s "
 		 "HOSTCHANNEL_POLICY=%s",
@@ -135,32 +83,28 @@ FIXTURE_SETUP(shim)
 
 FIXTURE_TEARDOWN(shim)
 {
-	static const char *const files[] = {"bundle/config.json",
-					    "bundle/config.json.hc-tmp",
-					    "fake-runc",
-					    "argv",
-					    "pid",
-					    "log.json",
-					    "policy.conf"};
-	char path[PATH_MAX];
-	size_t i;
+	/* The only names the shim and this test make, deepest first. */
+	static const char *const names[] = {
+		"bundle/config.json",
+		"bundle/config.json.hc-tmp",
+		"bundle",
+		"fake-runc",
+		"argv",
+		"pid",
+		"log.json",
+		"policy.conf",
+		"p/ch",
+		"p",
+		"p2",
+		"state",
+	};
 
 	if (self->scratch[0] == '\0')
 		return;
-	/* What a failed test left mounted goes with the namespace; these are
-	 * the only names the shim and this test make. */
+	/* What a failed test left mounted goes with the namespace. */
 	umount2(self->host, MNT_DETACH);
 	umount2(self->host2, MNT_DETACH);
-	rmdir(self->host);
-	rmdir(self->host2);
-	snprintf(path, sizeof(path), "%s/p", self->scratch);
-	rmdir(path);
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", self->scratch, files[i]);
-		unlink(path);
-	}
-	rmdir(self->state);
-	rmdir(self->bundle);
+	cli_remove_names(self->scratch, names, sizeof(names) / sizeof(names[0]));
 	rmdir(self->scratch);
 }
 
@@ -169,9 +113,22 @@ static int write_config(const char *path, const char *rest)
 {
 	char text[8192];
 
-	if (snprintf(text, sizeof(text), "%s%s", CONFIG_HEAD, rest) >= (int)sizeof(text))
+	if (snprintf(text, sizeof(text), "%s,%s", CLI_OCI_CONFIG_HEAD, rest) >= (int)sizeof(text))
 		return -1;
-	return write_file(path, text, 0644);
+	return cli_write_text(path, text, 0644);
+}
+
+/* config.json of a container that asks for one channel, host:/ch, by the
+ * annotation. */
+static int write_config_channel(const char *path, const char *host)
+{
+	char rest[1024];
+
+	snprintf(rest, sizeof(rest),
+		 "\"process\":{\"args\":[\"sh\"]},\"annotations\":{\"org.hostchannel.spec\":"
+		 "\"%s:/ch\"}}",
+		 host);
+	return write_config(path, rest);
 }
 
 /* Does the fake runtime's recorded argv equal want (NUL-separated)? */
@@ -181,7 +138,7 @@ static bool argv_is(const char *scratch, const char *want, size_t len)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/argv", scratch);
-	n = read_all(path, got, sizeof(got));
+	n = cli_read_file(path, got, sizeof(got));
 	return n == (ssize_t)len && memcmp(got, want, len) == 0;
 }
 
@@ -215,7 +172,7 @@ TEST_F(shim, other_verbs_pass_through_byte_for_byte_by_exec)
 	len += 10;
 	EXPECT_TRUE(argv_is(self->scratch, want, len));
 	snprintf(path, sizeof(path), "%s/pid", self->scratch);
-	n = read_all(path, pid, sizeof(pid) - 1);
+	n = cli_read_file(path, pid, sizeof(pid) - 1);
 	ASSERT_LT(0, n);
 	pid[n] = '\0';
 	EXPECT_STREQ(self->out, pid);
@@ -226,7 +183,7 @@ TEST_F(shim, other_verbs_pass_through_byte_for_byte_by_exec)
 	len = (size_t)snprintf(want, sizeof(want), "%s%ccreate%c--bundle%c%s%cc0%c", self->fake, 0,
 			       0, 0, self->bundle, 0, 0);
 	EXPECT_TRUE(argv_is(self->scratch, want, len));
-	EXPECT_FALSE(exists(self->state));
+	EXPECT_FALSE(cli_exists(self->state));
 	/* Nor a pod's sandbox, which the CRI gives the pod's annotations. */
 	snprintf(want, sizeof(want),
 		 "\"process\":{\"args\":[\"pause\"]},\"annotations\":{\"org.hostchannel.spec\":"
@@ -235,8 +192,8 @@ TEST_F(shim, other_verbs_pass_through_byte_for_byte_by_exec)
 	ASSERT_EQ(0, write_config(self->config, want));
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s create --bundle %s c0 2>&1",
 			 self->env, self->shim, self->bundle));
-	EXPECT_FALSE(exists(self->host));
-	EXPECT_FALSE(exists(self->state));
+	EXPECT_FALSE(cli_exists(self->host));
+	EXPECT_FALSE(cli_exists(self->state));
 }
 
 TEST_F(shim, create_with_annotation_then_delete)
@@ -262,7 +219,7 @@ TEST_F(shim, create_with_annotation_then_delete)
 			       "p.pid%cc1%c",
 			       self->fake, 0, 0, 0, 0, self->log, 0, 0, 0, 0, 0, 0, 0);
 	EXPECT_TRUE(argv_is(self->scratch, want, len));
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	/* The bind, the raised limit (64M + 1M), the hook run as hcrun. */
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
 			 "jq -ce '[.mounts[-1].destination, .mounts[-1].source, "
@@ -282,10 +239,10 @@ TEST_F(shim, create_with_annotation_then_delete)
 	len = (size_t)snprintf(want, sizeof(want), "%s%c--root%c/r%cdelete%c--force%cc1%c",
 			       self->fake, 0, 0, 0, 0, 0, 0);
 	EXPECT_TRUE(argv_is(self->scratch, want, len));
-	EXPECT_FALSE(exists(self->host));
+	EXPECT_FALSE(cli_exists(self->host));
 	snprintf(path, sizeof(path), "%s/p", self->scratch);
-	EXPECT_FALSE(exists(path));
-	EXPECT_FALSE(exists(self->state));
+	EXPECT_FALSE(cli_exists(path));
+	EXPECT_FALSE(cli_exists(self->state));
 }
 
 TEST_F(shim, create_with_env_annotation_wins)
@@ -305,14 +262,14 @@ TEST_F(shim, create_with_env_annotation_wins)
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s create -b %s c2 2>&1", self->env,
 			 self->shim, self->bundle))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	ASSERT_EQ(0,
 		  run(self->out, sizeof(self->out), "jq -c '.mounts[-1].source' %s", self->config));
 	snprintf(rest, sizeof(rest), "\"%s\"\n", self->host);
 	EXPECT_STREQ(rest, self->out);
 	ASSERT_EQ(0,
 		  run(self->out, sizeof(self->out), "%s %s delete c2 2>&1", self->env, self->shim));
-	EXPECT_FALSE(exists(self->host));
+	EXPECT_FALSE(cli_exists(self->host));
 
 	/* Both: the annotation's channel, not the environment's. */
 	snprintf(rest, sizeof(rest),
@@ -323,12 +280,12 @@ TEST_F(shim, create_with_env_annotation_wins)
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s create -b=%s c3 2>&1", self->env,
 			 self->shim, self->bundle))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(self->host2));
-	EXPECT_FALSE(exists(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host2));
+	EXPECT_FALSE(cli_exists(self->host));
 	ASSERT_EQ(0,
 		  run(self->out, sizeof(self->out), "%s %s delete c3 2>&1", self->env, self->shim));
-	EXPECT_FALSE(exists(self->host2));
-	EXPECT_FALSE(exists(self->state));
+	EXPECT_FALSE(cli_exists(self->host2));
+	EXPECT_FALSE(cli_exists(self->state));
 }
 
 TEST_F(shim, bad_spec_runs_nothing_makes_nothing_says_why)
@@ -343,7 +300,7 @@ TEST_F(shim, bad_spec_runs_nothing_makes_nothing_says_why)
 		 "\"process\":{\"args\":[\"sh\"],\"env\":[\"HOSTCHANNEL_SPEC=%s:/ch:rw:32Q\"]}}",
 		 self->host);
 	ASSERT_EQ(0, write_config(self->config, rest));
-	nb = read_all(self->config, before, sizeof(before));
+	nb = cli_read_file(self->config, before, sizeof(before));
 	/* As containerd-shim-runc-v2 calls it: the error also goes to --log. */
 	EXPECT_EQ(125, run(self->out, sizeof(self->out),
 			   "%s %s --root /r --log %s --log-format json create --bundle %s c4 "
@@ -364,12 +321,12 @@ TEST_F(shim, bad_spec_runs_nothing_makes_nothing_says_why)
 	EXPECT_STREQ("\"error\"\n", self->out);
 	/* Nothing run, nothing made, the config as it was. */
 	snprintf(rest, sizeof(rest), "%s/argv", self->scratch);
-	EXPECT_FALSE(exists(rest));
-	EXPECT_FALSE(exists(self->host));
+	EXPECT_FALSE(cli_exists(rest));
+	EXPECT_FALSE(cli_exists(self->host));
 	snprintf(rest, sizeof(rest), "%s/p", self->scratch);
-	EXPECT_FALSE(exists(rest));
-	EXPECT_FALSE(exists(self->state));
-	na = read_all(self->config, after, sizeof(after));
+	EXPECT_FALSE(cli_exists(rest));
+	EXPECT_FALSE(cli_exists(self->state));
+	na = cli_read_file(self->config, after, sizeof(after));
 	EXPECT_TRUE(nb > 0 && na == nb && memcmp(before, after, (size_t)nb) == 0);
 }
 
@@ -380,49 +337,39 @@ TEST_F(shim, failed_runtime_create_leaves_nothing)
 	if (_metadata->skip)
 		return;
 
-	snprintf(rest, sizeof(rest),
-		 "\"process\":{\"args\":[\"sh\"]},\"annotations\":{\"org.hostchannel.spec\":"
-		 "\"%s:/ch\"}}",
-		 self->host);
-	ASSERT_EQ(0, write_config(self->config, rest));
+	ASSERT_EQ(0, write_config_channel(self->config, self->host));
 	EXPECT_EQ(3, run(self->out, sizeof(self->out), "FAKE_EXIT=3 %s %s create -b %s c5 2>&1",
 			 self->env, self->shim, self->bundle))
 	TH_LOG("%s", self->out);
 	snprintf(rest, sizeof(rest), "%s/argv", self->scratch);
-	EXPECT_TRUE(exists(rest));
-	EXPECT_FALSE(exists(self->host));
+	EXPECT_TRUE(cli_exists(rest));
+	EXPECT_FALSE(cli_exists(self->host));
 	snprintf(rest, sizeof(rest), "%s/p", self->scratch);
-	EXPECT_FALSE(exists(rest));
-	EXPECT_FALSE(exists(self->state));
+	EXPECT_FALSE(cli_exists(rest));
+	EXPECT_FALSE(cli_exists(self->state));
 }
 
 TEST_F(shim, delete_releases_only_after_the_runtime_deleted)
 {
-	char rest[1024];
-
 	if (_metadata->skip)
 		return;
 
-	snprintf(rest, sizeof(rest),
-		 "\"process\":{\"args\":[\"sh\"]},\"annotations\":{\"org.hostchannel.spec\":"
-		 "\"%s:/ch\"}}",
-		 self->host);
-	ASSERT_EQ(0, write_config(self->config, rest));
+	ASSERT_EQ(0, write_config_channel(self->config, self->host));
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s --root=/r1 create -b %s c6 2>&1",
 			 self->env, self->shim, self->bundle));
 	/* The runtime refuses: the container may be alive, its channel stays. */
 	EXPECT_EQ(1, run(self->out, sizeof(self->out), "FAKE_EXIT=1 %s %s --root=/r1 delete c6",
 			 self->env, self->shim));
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	/* Another runtime root's container of the same id is another one. */
 	argv_forget(self->scratch);
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s %s --root /r2 delete c6", self->env,
 			 self->shim));
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s %s --root /r1 delete c6", self->env,
 			 self->shim));
-	EXPECT_FALSE(exists(self->host));
-	EXPECT_FALSE(exists(self->state));
+	EXPECT_FALSE(cli_exists(self->host));
+	EXPECT_FALSE(cli_exists(self->state));
 }
 
 TEST_F(shim, runtime_that_is_the_shim_refused)
