@@ -512,6 +512,24 @@ static int hook_as_hcrun(struct json_object *config, hc_error_t **err)
 
 /* ------------------------------------------------------------- the verbs */
 
+/* path made absolute against the working directory (not resolved: a
+ * runtime may be a link that its name selects). */
+static int absolute(const char *path, char *buf, size_t len, hc_error_t **err)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/') {
+		if (snprintf(buf, len, "%s", path) >= (int)len)
+			return hc_error_set(err, ENAMETOOLONG, "%s: path too long", path);
+		return 0;
+	}
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return hc_error_sys(err, errno, "the working directory");
+	if (snprintf(buf, len, "%s/%s", cwd, path) >= (int)len)
+		return hc_error_set(err, ENAMETOOLONG, "%s/%s: path too long", cwd, path);
+	return 0;
+}
+
 /* The runtime created the container: its record becomes "prepared". A
  * record gone meanwhile (a poststop hook released it) is no error. */
 static int complete(const char *path, hc_error_t **err)
@@ -585,14 +603,15 @@ int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_er
 		goto out;
 	}
 	exe[n] = '\0';
-	/* gc asks this runtime about the container when the shim died. */
-	if (snprintf(kit.runtime, sizeof(kit.runtime), "%s", cmd->runtime) >=
-		    (int)sizeof(kit.runtime) ||
-	    snprintf(kit.runtime_root, sizeof(kit.runtime_root), "%s",
-		     cmd->root != NULL ? cmd->root : "") >= (int)sizeof(kit.runtime_root) ||
-	    snprintf(kit.runtime_id, sizeof(kit.runtime_id), "%s", cmd->id) >=
-		    (int)sizeof(kit.runtime_id)) {
-		hc_error_set(err, ENAMETOOLONG, "--root or the container id: too long");
+	/* gc asks this runtime about the container when the shim died, from
+	 * another working directory. */
+	if (absolute(cmd->runtime, kit.runtime, sizeof(kit.runtime), err) < 0 ||
+	    (cmd->root != NULL &&
+	     absolute(cmd->root, kit.runtime_root, sizeof(kit.runtime_root), err) < 0))
+		goto out;
+	if (snprintf(kit.runtime_id, sizeof(kit.runtime_id), "%s", cmd->id) >=
+	    (int)sizeof(kit.runtime_id)) {
+		hc_error_set(err, ENAMETOOLONG, "the container id: too long");
 		goto out;
 	}
 	if (state_dir_hold(&dir_fd, err) < 0)
@@ -640,10 +659,20 @@ int hcrun_runtime_create(const struct hcrun_runtime_cmd *cmd, int *status, hc_er
 		undo = *status != 0;
 	made = undo;
 	ret = 0;
-	/* The container is there: its record is complete, its delete releases. */
-	if (!undo && complete(kit.state_path, err) < 0) {
-		made = true;
-		ret = -1;
+	/*
+	 * The container is there: its record is complete, its delete
+	 * releases. A record that cannot say so stays "runtime": gc asks the
+	 * runtime, finds the container and completes it; releasing here would
+	 * take a live container's channels.
+	 */
+	if (!undo) {
+		hc_cleanup_error hc_error_t *e = NULL;
+
+		if (complete(kit.state_path, &e) < 0) {
+			hc_error_prefix(&e, "the container is created, but its record is not "
+					    "complete (hcrun oci gc completes it)");
+			hcrun_runtime_report(cmd, &e);
+		}
 	}
 out:
 	if (dir_fd >= 0)
