@@ -750,13 +750,14 @@ int hcrun_oci_state_lock(const char *path, struct hcrun_oci_kit *kit, bool wait,
 
 /* ----------------------------------------------------- editing the config */
 
-/* obj[key], made an empty object or array when missing; NULL when it is
- * there with another type, or on ENOMEM. */
+/* obj[key], made an empty object or array when missing or null (the
+ * runtime reads null as empty); NULL when it is there with another type,
+ * or on ENOMEM. */
 static struct json_object *member(struct json_object *obj, const char *key, json_type type)
 {
 	struct json_object *v;
 
-	if (json_object_object_get_ex(obj, key, &v))
+	if (json_object_object_get_ex(obj, key, &v) && v != NULL)
 		return json_object_is_type(v, type) ? v : NULL;
 	v = type == json_type_array ? json_object_new_array() : json_object_new_object();
 	if (v == NULL)
@@ -935,7 +936,8 @@ int hcrun_oci_annotation_get(struct json_object *obj, const char *key, const cha
 	struct json_object *ann, *v;
 
 	*val = NULL;
-	if (!json_object_object_get_ex(obj, "annotations", &ann))
+	/* null is no annotations, as the runtime (Go) reads it. */
+	if (!json_object_object_get_ex(obj, "annotations", &ann) || ann == NULL)
 		return 0;
 	/* Anything else is not an OCI config: the runtime would refuse it,
 	 * and a channel it asks for must not be taken for none. */

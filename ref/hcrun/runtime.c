@@ -401,8 +401,9 @@ static int env_entry(struct json_object *config, const char *name, struct json_o
 	size_t i, n, first = 0, len = strlen(name);
 
 	*out = NULL;
+	/* null is no environment, as the runtime (Go) reads it. */
 	if (!json_object_object_get_ex(config, "process", &process) ||
-	    !json_object_object_get_ex(process, "env", &env))
+	    !json_object_object_get_ex(process, "env", &env) || env == NULL)
 		return 0;
 	if (!json_object_is_type(env, json_type_array))
 		return hc_error_set(err, EINVAL, "config: process.env is not an array");

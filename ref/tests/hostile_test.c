@@ -650,6 +650,49 @@ TEST_F(hostile, values_of_the_wrong_type)
 	}
 }
 
+/* null is absent, as the runtime (Go) reads it: not a refusal. */
+TEST_F(hostile, null_is_absent)
+{
+	char *rest, *config, *host = subst("@/a", self->root);
+	const char *const hosts[] = {host};
+	char m[4096];
+
+	if (_metadata->skip)
+		return;
+	ASSERT_NE(NULL, host);
+	/* The hook: no annotations, so not ours; the config goes back as it
+	 * came, nothing made. */
+	ASSERT_NE(NULL, config = config_raw("\"annotations\":null}"));
+	ASSERT_EQ(0, cli_write_file(self->config, config, strlen(config), 0644));
+	TREE(self->before);
+	EXPECT_EQ(0, run_entry(self, HOOK, NULL)) TH_LOG("%s", self->out);
+	ASSERT_EQ(0, run(self->out, sizeof(self->out), "jq -c .annotations %s/out.json", self->io));
+	EXPECT_STREQ("null\n", self->out);
+	TREE(self->after);
+	EXPECT_STREQ(self->before, self->after);
+	EXPECT_EQ(0, cli_mounts_under(self->scratch, m, sizeof(m))) TH_LOG("%s", m);
+	free(config);
+	/* The shim: null annotations, the variable asks; null env, the
+	 * annotation asks. */
+	snprintf(self->what, sizeof(self->what), "null annotations");
+	ASSERT_NE(NULL, rest = subst("\"annotations\":null,\"process\":{\"env\":["
+				     "\"HOSTCHANNEL_SPEC=@/a:/c\"]}}",
+				     self->root));
+	ASSERT_NE(NULL, config = config_raw(rest));
+	expect_accepted(_metadata, self, SHIM, config, NULL, hosts, 1);
+	free(config);
+	free(rest);
+	snprintf(self->what, sizeof(self->what), "null env");
+	ASSERT_NE(NULL, rest = subst("\"process\":{\"env\":null},\"annotations\":{"
+				     "\"org.hostchannel.spec\":\"@/a:/c\"}}",
+				     self->root));
+	ASSERT_NE(NULL, config = config_raw(rest));
+	expect_accepted(_metadata, self, SHIM, config, NULL, hosts, 1);
+	free(config);
+	free(rest);
+	free(host);
+}
+
 TEST_F_TIMEOUT(hostile, config_json_broken_or_ambiguous, 300)
 {
 	static const enum entry ways[] = {HOOK, SHIM, PREPARE};
