@@ -13,6 +13,7 @@
 #                            never written; merge back by hand, see README)
 # OUTDIR/artifacts/<target>/ crash-*, leak-*, timeout-*, oom-*: kept across runs
 # OUTDIR/<target>.log        libFuzzer's output
+# OUTDIR/tmp/                a target's private files ($TMPDIR), left by a crash
 #
 # FUZZ_ARGS adds libFuzzer flags (e.g. FUZZ_ARGS=-seed=1 for a repeatable run).
 set -euo pipefail
@@ -39,7 +40,9 @@ for bin in "$@"; do
 
 	# The working corpus is this script's own copy (flat, as libFuzzer writes
 	# it); start each run from the seeds.
-	mkdir -p "$work" "$art"
+	# TMPDIR: where a target makes its private files (fuzz_annotation's
+	# policy directory), so that a crash leaves them under OUTDIR.
+	mkdir -p "$work" "$art" "$out/tmp"
 	find "$work" -maxdepth 1 -type f -delete
 	if [ -d "$seeds" ]; then
 		cp -- "$seeds"/* "$work"/
@@ -48,7 +51,7 @@ for bin in "$@"; do
 
 	echo "== $name: ${secs}s, $(find "$work" -type f | wc -l) seeds"
 	rc=0
-	"$bin" -max_len=8192 -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
+	TMPDIR=$out/tmp "$bin" -max_len=8192 -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
 		-artifact_prefix="$art/" "${extra[@]}" "$work" >"$log" 2>&1 || rc=$?
 
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
