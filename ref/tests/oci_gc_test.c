@@ -201,7 +201,8 @@ FIXTURE_TEARDOWN(gc)
 					    "log",
 					    "fr/c1",
 					    "hook/bad.json",
-					    "hook/link.json"};
+					    "hook/link.json",
+					    "policy.conf"};
 	char path[PATH_MAX];
 	size_t i;
 
