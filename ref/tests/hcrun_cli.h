@@ -168,9 +168,17 @@ static inline bool cli_exists(const char *path)
 
 static inline bool cli_is_tmpfs(const char *path)
 {
+	char up[PATH_MAX];
 	struct statfs sf;
+	struct stat sb, pb;
 
-	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
+	/* The type alone proves nothing where the directory itself sits on a
+	 * tmpfs (a VM's /tmp does): a mount's root has another device than
+	 * its parent. */
+	if (snprintf(up, sizeof(up), "%s/..", path) >= (int)sizeof(up))
+		return false;
+	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC && stat(path, &sb) == 0 &&
+	       stat(up, &pb) == 0 && sb.st_dev != pb.st_dev;
 }
 
 /* A channel as hcrun mounts it: a tmpfs whose root has mode 1777. */

@@ -89,13 +89,6 @@ static bool exists(const char *path)
 	return lstat(path, &sb) == 0;
 }
 
-static bool is_tmpfs(const char *path)
-{
-	struct statfs sf;
-
-	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
-}
-
 /* The one entry of dir whose name starts with prefix, into name. */
 static int find_entry(const char *dir, const char *prefix, char *name, size_t len)
 {
@@ -333,7 +326,7 @@ TEST_F(gc, teardown_keeps_a_directory_that_replaced_the_made_one)
 	EXPECT_EQ(128 + SIGKILL, run(self->out, sizeof(self->out),
 				     "HCRUN_FAULT=oci-teardown:%d exec %s oci teardown %s 2>&1", k,
 				     self->hcrun, self->bundle));
-	ASSERT_FALSE(is_tmpfs(self->host));
+	ASSERT_FALSE(cli_is_tmpfs(self->host));
 	/* Someone else's directory now stands where the made one was. */
 	ASSERT_EQ(0, replace_dir(self->host, self->scratch));
 	EXPECT_EQ(0, gc(self)) TH_LOG("%s", self->out);
@@ -351,14 +344,14 @@ TEST_F(gc, a_locked_record_is_left_alone)
 	if (_metadata->skip)
 		return;
 	ASSERT_EQ(0, prepare_killed_at(self, "channel mounted", 1));
-	ASSERT_TRUE(is_tmpfs(self->host));
+	ASSERT_TRUE(cli_is_tmpfs(self->host));
 	/* As a prepare at work would hold it. */
 	fd = open(self->record, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, flock(fd, LOCK_EX));
 	EXPECT_EQ(0, gc(self)) TH_LOG("%s", self->out);
 	EXPECT_NE(NULL, strstr(self->out, "in use")) TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	EXPECT_TRUE(exists(self->record));
 	close(fd);
 	/* Its writer gone, the record is rolled back. */
@@ -375,7 +368,7 @@ TEST_F(gc, a_complete_record_is_a_live_containers)
 		return;
 	ASSERT_EQ(0, prepare(self, 0)) TH_LOG("%s", self->out);
 	EXPECT_EQ(0, gc(self)) TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	EXPECT_TRUE(exists(self->record));
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s oci teardown %s", self->hcrun,
 			 self->bundle));
@@ -398,7 +391,7 @@ TEST_F(gc, a_record_swapped_for_a_symlink_is_refused)
 		  run(self->out, sizeof(self->out), "%s %s oci gc 2>&1", self->env, self->hcrun));
 	EXPECT_NE(NULL, strstr(self->out, "symlink")) TH_LOG("%s", self->out);
 	EXPECT_TRUE(exists(link));
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	ASSERT_LT(0, read_all(self->record, after, sizeof(after)));
 	EXPECT_STREQ(before, after);
 	/* The record itself, named: rolled back. */
@@ -440,18 +433,18 @@ TEST_F(gc, a_shim_record_is_released_only_once_the_runtime_denies_the_container)
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "%s %s --root %s create --bundle %s c1 2>&1",
 			 self->env, self->shim, self->fakeroot, self->bundle))
 	TH_LOG("%s", self->out);
-	ASSERT_TRUE(is_tmpfs(self->host));
+	ASSERT_TRUE(cli_is_tmpfs(self->host));
 	ASSERT_EQ(0, find_entry(self->rstate, "", name, sizeof(name)));
 	/* The container exists: a live container's channels stay. */
 	EXPECT_EQ(0,
 		  run(self->out, sizeof(self->out), "%s %s oci gc 2>&1", self->env, self->hcrun));
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	/* The runtime's answer does not tell: kept, and said. */
 	EXPECT_EQ(125, run(self->out, sizeof(self->out),
 			   "FAKE_STATE_EXIT=2 FAKE_STATE_MSG=boom %s %s oci gc 2>&1", self->env,
 			   self->hcrun));
 	EXPECT_NE(NULL, strstr(self->out, "boom")) TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(self->host));
+	EXPECT_TRUE(cli_is_tmpfs(self->host));
 	/* The runtime lost it (deleted behind the shim's back): released. */
 	snprintf(text, sizeof(text), "%s/c1", self->fakeroot);
 	ASSERT_EQ(0, unlink(text));

@@ -116,13 +116,6 @@ static bool exists(const char *path)
 	return lstat(path, &sb) == 0;
 }
 
-static bool is_tmpfs(const char *path)
-{
-	struct statfs sf;
-
-	return statfs(path, &sf) == 0 && sf.f_type == TMPFS_MAGIC;
-}
-
 static ssize_t read_all(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -716,7 +709,7 @@ TEST_F(pol, hook_refuses_outside_the_prefix_and_makes_nothing)
 			 "mv %s.hc-tmp %s",
 			 self->env, self->hcrun, self->policy, self->config, self->config,
 			 self->scratch, self->config, self->config));
-	EXPECT_TRUE(is_tmpfs(host));
+	EXPECT_TRUE(cli_is_tmpfs(host));
 	ASSERT_EQ(0, run(self->out, sizeof(self->out),
 			 "printf '{\"ociVersion\":\"1.0.2\",\"id\":\"x\",\"status\":\"stopped\","
 			 "\"bundle\":\"%s\",\"annotations\":{\"org.hostchannel.spec\":\"x\"}}' | "
@@ -761,7 +754,7 @@ TEST_F(pol, hook_without_a_policy_file_uses_the_defaults)
 		      "%s %s oci hook precreate < %s > %s.hc-tmp 2>%s/out.json && mv %s.hc-tmp %s",
 		      self->env, self->hcrun, self->config, self->config, self->scratch,
 		      self->config, self->config));
-	EXPECT_TRUE(is_tmpfs("/run/hostchannel/ch"));
+	EXPECT_TRUE(cli_is_tmpfs("/run/hostchannel/ch"));
 
 	/* poststop undoes the channel, and the parent it made. */
 	EXPECT_EQ(0, run(self->out, sizeof(self->out),
@@ -846,7 +839,7 @@ TEST_F(pol, shim_refuses_outside_the_prefix_and_makes_nothing)
 			 "%s HOSTCHANNEL_POLICY=%s %s create --bundle %s c1 2>&1", self->env,
 			 self->policy, self->shim, self->bundle))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(host));
+	EXPECT_TRUE(cli_is_tmpfs(host));
 	ASSERT_EQ(0,
 		  run(self->out, sizeof(self->out), "%s %s delete c1 2>&1", self->env, self->shim));
 	EXPECT_FALSE(exists(host));
@@ -857,7 +850,7 @@ TEST_F(pol, shim_refuses_outside_the_prefix_and_makes_nothing)
 			 "--bundle %s c2 2>&1",
 			 self->env, self->scratch, self->shim, self->policy, self->bundle))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(host));
+	EXPECT_TRUE(cli_is_tmpfs(host));
 	ASSERT_EQ(0,
 		  run(self->out, sizeof(self->out), "%s %s delete c2 2>&1", self->env, self->shim));
 	EXPECT_FALSE(exists(host));
@@ -922,7 +915,7 @@ TEST_F(pol, shim_env_specs_only_when_the_policy_says_so)
 			 "%s %s --hostchannel-policy=%s create --bundle %s c1 2>&1", self->env,
 			 self->shim, self->policy, self->bundle))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(host));
+	EXPECT_TRUE(cli_is_tmpfs(host));
 	ASSERT_EQ(0, run(self->out, sizeof(self->out), "jq -c .linux.resources.memory.limit %s",
 			 self->config));
 	EXPECT_STREQ("134217728\n", self->out); /* 64M + the channel's 64M */
@@ -991,7 +984,7 @@ TEST_F(pol, admin_cli_only_under_policy)
 			 "%s oci prepare --no-hook --host-channel %s:/x:rw:1M %s 2>&1", self->hcrun,
 			 ssh, self->bundle))
 	TH_LOG("%s", self->out);
-	EXPECT_TRUE(is_tmpfs(ssh));
+	EXPECT_TRUE(cli_is_tmpfs(ssh));
 	EXPECT_EQ(0, run(self->out, sizeof(self->out), "%s oci teardown %s 2>&1", self->hcrun,
 			 self->bundle));
 	EXPECT_FALSE(exists(ssh));
