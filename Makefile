@@ -251,7 +251,8 @@ uninstall: ## remove exactly what install put there
 
 # --- bench: chanbench and the report; bench/run.sh does the work.
 # chanbench is static: its container side runs in build/rootfs, which has
-# no libc. PROFILE=smoke|quick|full (quick), PIN=HOST_CPU,CONT_CPU|none.
+# no libc. PROFILE=smoke|quick|full (quick), PIN=HOST_CPU,CONT_CPU|none,
+# WAIT_QUIET=SECONDS (wait for other processes to go quiet first), NEAR_NS=NS.
 CHANBENCH := $(O)/bench/chanbench
 CHANBENCH_SRCS := $(wildcard bench/chanbench/*.c)
 PROFILE ?= quick
@@ -261,8 +262,9 @@ $(CHANBENCH): $(CHANBENCH_SRCS) bench/chanbench/chanbench.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(WARN) -O2 -g -D_GNU_SOURCE -static -o $@ $(CHANBENCH_SRCS)
 
-bench: all $(CHANBENCH) ## run the benchmarks, write build/bench/<time>/report.md (PROFILE=smoke|quick|full)
-	O=$(O) PROFILE=$(PROFILE) $(if $(PIN),PIN=$(PIN)) bench/run.sh
+bench: all $(CHANBENCH) ## run the benchmarks, write build/bench/<time>/report.md (PROFILE=smoke|quick|full, WAIT_QUIET=s)
+	O=$(O) PROFILE=$(PROFILE) $(if $(PIN),PIN=$(PIN)) $(if $(WAIT_QUIET),WAIT_QUIET=$(WAIT_QUIET)) \
+		$(if $(NEAR_NS),NEAR_NS=$(NEAR_NS)) bench/run.sh
 # --- end bench
 
 # --- vmtest: run_tests inside a qemu VM, Debian's cloud kernel (or

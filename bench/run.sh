@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # make bench [PROFILE=smoke|quick|full] [PIN=HOST_CPU,CONT_CPU|none]
+#            [WAIT_QUIET=SECONDS] [NEAR_NS=NS]
 #
 # Runs every benchmark against a real hcrun container and writes
 # build/bench/<timestamp>/: the raw JSON lines, report.md and the SVG plots.
@@ -15,6 +16,14 @@
 # smoke checks correctness only (every checksum, every sequence number) and
 # takes seconds; no profile ever fails on a speed.
 #
+# Every figure says how far to trust it: how much CPU other processes took
+# while it was measured (above 0.1 of a CPU it is "disturbed", measured
+# again up to 3 times, and the report takes no verdict from it), and where
+# the two pinned CPUs are from each other ("near": they share a cache, a
+# spin round trip below NEAR_NS, 250 by default; "far": they do not).
+# WAIT_QUIET=60 first waits up to 60 s for a 2 s window in which other
+# processes use less than that; machine.json says whether it came.
+#
 # Everything this creates (container, channel, veth, files) goes at exit,
 # also on failure.
 set -euo pipefail
@@ -27,6 +36,8 @@ PROFILE=${PROFILE:-quick}
 if [ -z "${PIN:-}" ] && [ "$(nproc)" -ge 2 ]; then PIN=0,1; fi
 [ "${PIN:-}" = none ] && PIN=
 PIN=${PIN:-}
+WAIT_QUIET=${WAIT_QUIET:-0}
+NEAR_NS=${NEAR_NS:-250}
 B=${O:-build}
 HCRUN=$(realpath "$B/hcrun")
 CB=$B/bench/chanbench
@@ -35,6 +46,14 @@ case $PROFILE in smoke | quick | full) ;; *)
 	exit 2
 	;;
 esac
+[[ $WAIT_QUIET =~ ^[0-9]+$ ]] || {
+	echo "bench: WAIT_QUIET must be a number of seconds, not '$WAIT_QUIET'" >&2
+	exit 2
+}
+[[ $NEAR_NS =~ ^[1-9][0-9]*$ ]] || {
+	echo "bench: NEAR_NS must be a number of nanoseconds, not '$NEAR_NS'" >&2
+	exit 2
+}
 [ "$(id -u)" -eq 0 ] || {
 	echo "bench: needs root (containers, mounts, veth)" >&2
 	exit 2
@@ -84,6 +103,17 @@ machine() {
 }
 machine >"$OUT/machine.json"
 
+# How busy the machine is before anything starts: one 2 s window, or, with
+# WAIT_QUIET, windows until one is quiet or the time is up. Nothing of ours
+# runs yet, so what is busy is someone else.
+[ "$WAIT_QUIET" -gt 0 ] && echo "bench: waiting up to $WAIT_QUIET s for the machine to go quiet"
+quiet=$("$CB" --wait-quiet "$WAIT_QUIET")
+jq -r '"bench: other processes used \(.other_cpu) of a CPU over the last \(.window_s) s: "
+	+ (if .quiet then "quiet" else "NOT quiet" end)
+	+ (if .asked_s > 0 then " after \(.waited_s) s of waiting (up to \(.asked_s))" else "" end)' <<<"$quiet"
+jq -c --argjson q "$quiet" '. + {quiet:$q}' "$OUT/machine.json" >"$OUT/machine.json.new"
+mv "$OUT/machine.json.new" "$OUT/machine.json"
+
 size=256M
 [ "$PROFILE" = smoke ] && size=64M
 "$HCRUN" run -d --name "$name" --host-channel "$chan:/ch:rw:$size" -- sleep 1000000 >/dev/null
@@ -124,7 +154,8 @@ chanbench() {
 	cside=$!
 	local rc=0
 	"$CB" --side host --dir "$chan" --profile "$PROFILE" --json "$OUT/chanbench.jsonl" \
-		--label "$label" "${pin[@]}" "$@" | tee "$OUT/chanbench-$log.txt" || rc=$?
+		--label "$label" --near-ns "$NEAR_NS" "${pin[@]}" "$@" |
+		tee "$OUT/chanbench-$log.txt" || rc=$?
 	wait "$cside" || rc=1
 	cside=
 	return $rc

@@ -28,7 +28,7 @@
 enum role { HOST = 0, CONT = 1 };
 enum dir { C2H = 0, H2C = 1 };
 enum waitmode { W_SPIN, W_FUTEX, W_ADAPTIVE, W_NONE, W_COUNT };
-enum op { OP_THRU = 1, OP_VERIFY, OP_LAT, OP_FILE, OP_IDLE, OP_QUIT };
+enum op { OP_THRU = 1, OP_VERIFY, OP_LAT, OP_FILE, OP_IDLE, OP_QUIT, OP_PROBE };
 
 #define MAXREP	  32
 #define CTL_NAME  "ctl"
@@ -77,6 +77,16 @@ struct ctl {
 	struct cmd cmd;
 	struct result res[2];
 	char errmsg[256];
+	/* OP_PROBE (probe.c): the spin round trip between the two pinned
+	 * CPUs, one line written by each side, and the container side's
+	 * process CPU time when the probe began and when it ended. */
+	struct pingpong {
+		_Alignas(64) _Atomic uint32_t ping; /* the host side writes it */
+		_Atomic uint32_t stop;		    /* the host gave up waiting */
+		_Alignas(64) _Atomic uint32_t pong; /* the container side writes it */
+	} pp;
+	_Alignas(64) uint64_t cont_cpu_start;
+	uint64_t cont_cpu_end;
 };
 
 /* The ends of one command's transport, as this side holds them. */
@@ -150,6 +160,21 @@ void pattern_fill(uint8_t *buf, size_t len, uint64_t seed);
 uint64_t checksum(uint64_t sum, const uint8_t *buf, size_t len);
 char *chan_path(const struct ctx *cx, char *buf, size_t len, const char *kind, uint32_t id,
 		char sub);
+
+/* probe.c: what else ran while a figure was measured, and where the two
+ * pinned CPUs are from each other */
+struct probe_out {
+	uint64_t rtt_ns;	 /* median spin round trip, 0: not measured */
+	uint64_t cont_cpu_start; /* the container side's process CPU time, ns */
+	uint64_t cont_cpu_end;
+};
+uint64_t proc_cpu_ns(void);
+int busy_source(void);
+uint64_t machine_busy_ns(void);
+const char *busy_source_name(void);
+void probe_cmd(struct ctx *cx, const struct cmd *c);
+void probe_result(const struct ctx *cx, struct probe_out *out);
+uint64_t pingpong_threads(int cpu_a, int cpu_b, uint32_t count);
 
 /* stream.c: transports through a descriptor */
 void write_all(int fd, const void *buf, size_t n);

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "chanbench.h"
@@ -79,7 +81,39 @@ static struct {
 	uint32_t next_id;
 	int failures;
 	double ceiling[64]; /* memcpy MB/s by log2(msg) */
-} opt = {.host_cpu = -1, .cont_cpu = -1, .spin_ns = 50000, .chunk = 64 * KiB};
+	/* what makes a figure disturbed, and what is done about it */
+	uint64_t near_ns;     /* a spin round trip below this: near */
+	double disturbed_cpu; /* other processes' use, in CPUs, above which ... */
+	uint32_t attempts;    /* ... a figure is measured again, this many times */
+	uint32_t probe_rts;   /* round trips per placement probe */
+	uint32_t gave_up;     /* figures in a row still disturbed after every attempt */
+} opt = {.host_cpu = -1,
+	 .cont_cpu = -1,
+	 .spin_ns = 50000,
+	 .chunk = 64 * KiB,
+	 .near_ns = 250,
+	 .disturbed_cpu = 0.10,
+	 .attempts = 3,
+	 .probe_rts = 2048};
+
+/* The figure being measured: what measured() saw around it, which every
+ * record of it carries (json_head()). */
+static struct {
+	double other_cpu; /* other processes' CPU use, in CPUs */
+	double window_ms; /* over this long (at least MIN_WINDOW_NS) */
+	double figure_ms; /* of which the measurement itself took this long */
+	uint64_t rtt_before, rtt_after;
+	const char *placement;
+	char why[32];	   /* "", or what disturbed it: cpu, placement, probe */
+	uint32_t attempts; /* measurements made */
+} fig;
+
+/* After this many figures in a row that stayed disturbed through every
+ * attempt, the machine is busy for good: each further figure is measured
+ * once until one comes out undisturbed (its record says so). */
+#define GIVE_UP_STREAK 5
+#define MIN_WINDOW_NS  50000000ull
+static uint32_t nfig, ndisturbed;
 
 static void usage(FILE *f)
 {
@@ -105,6 +139,20 @@ static void usage(FILE *f)
 		   "  --label TEXT                copied into every record (e.g. tmpfs options)\n"
 		   "  --spin-us N                 adaptive wait: spin N us, then sleep (50)\n"
 		   "  --chunk BYTES               ring: publish at least every BYTES (65536)\n"
+		   "  --near-ns NS                a spin round trip between the pinned CPUs\n"
+		   "                              below NS is \"near\" (a shared cache), at or\n"
+		   "                              above \"far\" (250)\n"
+		   "  --disturbed-cpu F           a figure during which other processes used\n"
+		   "                              more than F of a CPU is disturbed (0.10)\n"
+		   "  --attempts N                measure a disturbed figure up to N times (3)\n"
+		   "\n"
+		   "Without a container side:\n"
+		   "  chanbench --probe-placement [--near-ns NS]\n"
+		   "      the spin round trip between every two CPUs: which pairs share a cache\n"
+		   "  chanbench --wait-quiet SECONDS [--disturbed-cpu F]\n"
+		   "      wait up to SECONDS for a 2 s window in which other processes use at\n"
+		   "      most F of a CPU; prints one JSON object (quiet, waited_s, other_cpu)\n"
+		   "\n"
 		   "Exit status: 0, or 1 when anything failed or a checksum did not match.\n");
 }
 
@@ -174,7 +222,8 @@ static void pinned(char *buf, size_t len)
 		snprintf(buf, len, "host=cpu%d,container=cpu%d", opt.host_cpu, opt.cont_cpu);
 }
 
-/* The fields every record shares. */
+/* The fields every record shares: what was measured, and how much to
+ * trust it (the figure's disturbance and placement, measured()). */
 static void json_head(const char *kind, const char *transport, const char *dir, const char *wait)
 {
 	char pin[64];
@@ -182,11 +231,18 @@ static void json_head(const char *kind, const char *transport, const char *dir, 
 	pinned(pin, sizeof(pin));
 	fprintf(opt.json,
 		"{\"bench\":\"chanbench\",\"profile\":\"%s\",\"label\":\"%s\",\"pinned\":\"%s\","
-		"\"kind\":\"%s\",\"transport\":\"%s\",\"dir\":\"%s\",\"wait\":\"%s\"",
-		opt.p->name, opt.label, pin, kind, transport, dir, wait);
+		"\"kind\":\"%s\",\"transport\":\"%s\",\"dir\":\"%s\",\"wait\":\"%s\","
+		"\"other_cpu\":%.3f,\"window_ms\":%.1f,\"figure_ms\":%.1f,\"disturbed\":%s,"
+		"\"disturbed_by\":\"%s\","
+		"\"attempts\":%u,\"placement\":\"%s\",\"rtt_ns_before\":%llu,\"rtt_ns_after\":%llu",
+		opt.p->name, opt.label, pin, kind, transport, dir, wait, fig.other_cpu,
+		fig.window_ms, fig.figure_ms, *fig.why ? "true" : "false", fig.why, fig.attempts,
+		fig.placement, (unsigned long long)fig.rtt_before,
+		(unsigned long long)fig.rtt_after);
 }
 
-static void post(struct ctx *cx, struct cmd *c)
+/* Post one command and run this side's half of it. */
+static void post_raw(struct ctx *cx, struct cmd *c)
 {
 	c->id = opt.next_id++;
 	c->tcp_addr = opt.tcp_addr;
@@ -198,6 +254,121 @@ static void post(struct ctx *cx, struct cmd *c)
 	cx->ctl->cmd = *c;
 	barrier(cx);
 	run_cmd(cx, c);
+}
+
+/* The placement probe (probe.c), and the container side's CPU time. Not
+ * pinned, the two sides may share a CPU, where a spin round trip waits
+ * for a time slice: then only the CPU time. */
+static void probe(struct ctx *cx, struct probe_out *out)
+{
+	struct cmd c = {.op = OP_PROBE, .count = opt.host_cpu >= 0 ? opt.probe_rts : 0};
+
+	post_raw(cx, &c);
+	probe_result(cx, out);
+}
+
+static const char *place(uint64_t rtt)
+{
+	if (opt.host_cpu < 0)
+		return "unpinned";
+	if (rtt == 0)
+		return "unknown";
+	return rtt < opt.near_ns ? "near" : "far";
+}
+
+/*
+ * Measure a figure: the placement before, the machine's busy time and our
+ * own CPU time (both sides) around it, the placement after. A figure is
+ * disturbed when other processes used more than --disturbed-cpu of a CPU
+ * meanwhile, or the placement changed (or could not be told); such a
+ * figure is measured again, up to --attempts times when retry is set. The
+ * last attempt's figures are what the records give.
+ */
+static void measured(struct ctx *cx, int retry, void (*fn)(struct ctx *cx, void *arg), void *arg)
+{
+	struct probe_out before, after;
+	uint32_t max = retry ? opt.attempts : 1;
+
+	if (opt.gave_up >= GIVE_UP_STREAK)
+		max = 1;
+	for (fig.attempts = 1;; fig.attempts++) {
+		uint64_t w0, w1, own0, own1, busy0, busy1, cont;
+		double other;
+
+		probe(cx, &before);
+		/* Our own CPU time first: reading it charges our running
+		 * thread's pending time to the busy counter too. */
+		w0 = now_ns();
+		own0 = proc_cpu_ns();
+		busy0 = machine_busy_ns();
+		fn(cx, arg);
+		fig.figure_ms = (double)(now_ns() - w0) / 1e6;
+		/* A running task is charged to the busy counter at each tick
+		 * (4 ms at HZ=250): over a shorter figure, a neighbour that
+		 * runs throughout could show as nothing. So a timed figure's
+		 * window is at least MIN_WINDOW_NS, the rest of it spent
+		 * asleep right after the figure, both sides idle. */
+		if (retry && now_ns() - w0 < MIN_WINDOW_NS) {
+			uint64_t rest = MIN_WINDOW_NS - (now_ns() - w0);
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)rest};
+
+			nanosleep(&ts, NULL);
+		}
+		own1 = proc_cpu_ns();
+		busy1 = machine_busy_ns();
+		w1 = now_ns();
+		probe(cx, &after);
+
+		cont = after.cont_cpu_start - before.cont_cpu_end;
+		other = (double)busy1 - (double)busy0 - (double)(own1 - own0) - (double)cont;
+		fig.window_ms = (double)(w1 - w0) / 1e6;
+		fig.other_cpu = w1 > w0 && other > 0 ? other / (double)(w1 - w0) : 0;
+		fig.rtt_before = before.rtt_ns;
+		fig.rtt_after = after.rtt_ns;
+		fig.placement = place(before.rtt_ns);
+		fig.why[0] = 0;
+		if (fig.other_cpu > opt.disturbed_cpu)
+			strcat(fig.why, "cpu");
+		if (strcmp(fig.placement, place(after.rtt_ns)) != 0) {
+			fig.placement = "changed";
+			strcat(fig.why, *fig.why ? ",placement" : "placement");
+		} else if (strcmp(fig.placement, "unknown") == 0) {
+			strcat(fig.why, *fig.why ? ",probe" : "probe");
+		}
+		if (!*fig.why || fig.attempts >= max)
+			break;
+		printf("# disturbed (%s: other processes %.2f CPU, round trip %llu -> %llu ns), "
+		       "attempt %u of %u: again\n",
+		       fig.why, fig.other_cpu, (unsigned long long)before.rtt_ns,
+		       (unsigned long long)after.rtt_ns, fig.attempts, max);
+	}
+	if (!*fig.why) {
+		opt.gave_up = 0;
+	} else if (max > 1 && ++opt.gave_up == GIVE_UP_STREAK) {
+		printf("# %d figures in a row stayed disturbed through %u attempts: the machine is "
+		       "busy; measuring each figure once until one is not\n",
+		       GIVE_UP_STREAK, max);
+	}
+	nfig++;
+	ndisturbed += *fig.why != 0;
+	if (*fig.why)
+		printf("# DISTURBED (%s: other processes %.2f CPU, placement %s, round trip %llu "
+		       "-> "
+		       "%llu ns, %u attempt%s)\n",
+		       fig.why, fig.other_cpu, fig.placement, (unsigned long long)fig.rtt_before,
+		       (unsigned long long)fig.rtt_after, fig.attempts,
+		       fig.attempts > 1 ? "s" : "");
+}
+
+static void post_fn(struct ctx *cx, void *arg)
+{
+	post_raw(cx, arg);
+}
+
+/* A timed command; a verify pass checks bytes, not speed: once. */
+static void post(struct ctx *cx, struct cmd *c)
+{
+	measured(cx, c->op != OP_VERIFY, post_fn, c);
 }
 
 static uint64_t count_for(uint64_t msg, uint64_t total)
@@ -413,16 +584,30 @@ static void do_idle(struct ctx *cx, uint32_t t, uint32_t w)
 	       100 * frac);
 }
 
+struct ceiling_arg {
+	uint32_t t;
+	uint64_t msg, n;
+	uint64_t *pairs;
+};
+
+static void ceiling_fn(struct ctx *cx, void *arg)
+{
+	struct ceiling_arg *a = arg;
+
+	transports[a->t]->ceiling(cx, a->msg, a->n, opt.p->reps, a->pairs);
+}
+
 /* The ceiling (t_memcpy.c), at one size. */
 static void do_ceiling(struct ctx *cx, uint32_t t, uint64_t msg)
 {
 	const char *name = transports[t]->name;
 	uint64_t pairs[2 * MAXREP];
 	uint64_t n = count_for(msg, opt.p->total);
+	struct ceiling_arg a = {t, msg, n, pairs};
 	double med, mn, mx;
 	char m[32];
 
-	transports[t]->ceiling(cx, msg, n, opt.p->reps, pairs);
+	measured(cx, 1, ceiling_fn, &a);
 	med = median_mbps(pairs, opt.p->reps, &mn, &mx);
 	opt.ceiling[log2u(msg)] = med;
 	json_head("throughput", name, "-", "-");
@@ -574,17 +759,118 @@ static uint64_t parse_only(const char *list)
 	return bits;
 }
 
+/* A decimal number within [lo, hi], the whole argument. */
+static int number(const char *arg, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= lo && v <= hi))
+		return 0;
+	*out = v;
+	return 1;
+}
+
+/*
+ * --probe-placement: the spin round trip between every two CPUs this
+ * process may run on, by two of its threads. In a virtual machine the
+ * guest's topology in sysfs is what the hypervisor declares, not where it
+ * runs the vCPUs; the round trip is what a pair really costs now.
+ */
+static int probe_all_pairs(void)
+{
+	cpu_set_t set;
+	int a, b, n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		die("sched_getaffinity");
+	printf("# spin round trip between two CPUs, median of %u, ns (near below %llu)\n",
+	       opt.probe_rts, (unsigned long long)opt.near_ns);
+	printf("%-6s %-6s %8s  %s\n", "cpu", "cpu", "rtt_ns", "placement");
+	for (a = 0; a < CPU_SETSIZE; a++) {
+		if (!CPU_ISSET(a, &set))
+			continue;
+		for (b = a + 1; b < CPU_SETSIZE; b++) {
+			uint64_t rtt;
+
+			if (!CPU_ISSET(b, &set))
+				continue;
+			rtt = pingpong_threads(a, b, opt.probe_rts);
+			printf("%-6d %-6d %8llu  %s\n", a, b, (unsigned long long)rtt,
+			       rtt == 0		   ? "unknown"
+			       : rtt < opt.near_ns ? "near"
+						   : "far");
+			n++;
+		}
+	}
+	if (n == 0) {
+		fprintf(stderr, "chanbench: fewer than two CPUs to probe\n");
+		return 1;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+/*
+ * --wait-quiet SECONDS: windows of 2 s until one in which other processes
+ * used at most --disturbed-cpu of a CPU, or SECONDS have passed (at least
+ * one window either way). One JSON object on stdout for bench/run.sh.
+ */
+static int wait_for_quiet(double secs)
+{
+	const uint64_t window = 2000000000ull;
+	uint64_t start = now_ns(), w0, w1, own0, own1, busy0, busy1;
+	double other;
+	int quiet;
+
+	do {
+		struct timespec ts = {.tv_sec = (time_t)(window / 1000000000u)};
+
+		w0 = now_ns();
+		own0 = proc_cpu_ns();
+		busy0 = machine_busy_ns();
+		nanosleep(&ts, NULL);
+		own1 = proc_cpu_ns();
+		busy1 = machine_busy_ns();
+		w1 = now_ns();
+		other = ((double)busy1 - (double)busy0 - (double)(own1 - own0)) / (double)(w1 - w0);
+		if (other < 0)
+			other = 0;
+		quiet = other <= opt.disturbed_cpu;
+	} while (!quiet && (double)(now_ns() - start) / 1e9 + 2 <= secs);
+	printf("{\"quiet\":%s,\"asked_s\":%g,\"waited_s\":%.1f,\"other_cpu\":%.3f,"
+	       "\"window_s\":%.1f,\"threshold\":%.3f,\"busy_source\":\"%s\"}\n",
+	       quiet ? "true" : "false", secs, (double)(now_ns() - start) / 1e9, other,
+	       (double)window / 1e9, opt.disturbed_cpu, busy_source_name());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{"side", required_argument, NULL, 's'},	   {"dir", required_argument, NULL, 'd'},
-		{"profile", required_argument, NULL, 'p'}, {"json", required_argument, NULL, 'j'},
-		{"pin", required_argument, NULL, 'P'},	   {"tcp", required_argument, NULL, 'T'},
-		{"only", required_argument, NULL, 'o'},	   {"label", required_argument, NULL, 'l'},
-		{"spin-us", required_argument, NULL, 'S'}, {"chunk", required_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0}};
+	static const struct option lo[] = {{"side", required_argument, NULL, 's'},
+					   {"dir", required_argument, NULL, 'd'},
+					   {"profile", required_argument, NULL, 'p'},
+					   {"json", required_argument, NULL, 'j'},
+					   {"pin", required_argument, NULL, 'P'},
+					   {"tcp", required_argument, NULL, 'T'},
+					   {"only", required_argument, NULL, 'o'},
+					   {"label", required_argument, NULL, 'l'},
+					   {"spin-us", required_argument, NULL, 'S'},
+					   {"chunk", required_argument, NULL, 'c'},
+					   {"near-ns", required_argument, NULL, 'N'},
+					   {"disturbed-cpu", required_argument, NULL, 'D'},
+					   {"attempts", required_argument, NULL, 'A'},
+					   {"probe-placement", no_argument, NULL, 'X'},
+					   {"wait-quiet", required_argument, NULL, 'Q'},
+					   {"help", no_argument, NULL, 'h'},
+					   {NULL, 0, NULL, 0}};
+	int probe_placement = 0;
+	double wait_quiet = -1;
 	const char *side = NULL, *profile = "quick";
 	struct ctx cx = {0};
+	double num;
 	char path[PATH_MAX];
 	int ch;
 	size_t i;
@@ -637,6 +923,39 @@ int main(int argc, char **argv)
 		case 'c':
 			opt.chunk = strtoull(optarg, NULL, 10);
 			break;
+		case 'N':
+			if (!number(optarg, 1, 1e6, &num)) {
+				fprintf(stderr,
+					"chanbench: --near-ns wants nanoseconds, 1 to 1000000\n");
+				return 2;
+			}
+			opt.near_ns = (uint64_t)num;
+			break;
+		case 'D':
+			if (!number(optarg, 0, 64, &opt.disturbed_cpu)) {
+				fprintf(stderr,
+					"chanbench: --disturbed-cpu wants a fraction of a CPU, "
+					"e.g. 0.1\n");
+				return 2;
+			}
+			break;
+		case 'A':
+			if (!number(optarg, 1, 10, &num)) {
+				fprintf(stderr, "chanbench: --attempts wants 1 to 10\n");
+				return 2;
+			}
+			opt.attempts = (uint32_t)num;
+			break;
+		case 'X':
+			probe_placement = 1;
+			break;
+		case 'Q':
+			if (!number(optarg, 0, 86400, &wait_quiet)) {
+				fprintf(stderr,
+					"chanbench: --wait-quiet wants seconds, 0 to 86400\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -645,7 +964,15 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!side || !cx.dir || optind != argc) {
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (probe_placement)
+		return probe_all_pairs();
+	if (wait_quiet >= 0)
+		return wait_for_quiet(wait_quiet);
+	if (!side || !cx.dir) {
 		usage(stderr);
 		return 2;
 	}
@@ -713,8 +1040,32 @@ int main(int argc, char **argv)
 		pinned(path, sizeof(path));
 		printf("%s%s%s\n", path, *opt.label ? ", " : "", opt.label);
 	}
+	{
+		struct probe_out po;
+
+		probe(&cx, &po);
+		printf("# placement %s (spin round trip %llu ns; near below %llu ns); other "
+		       "processes' CPU from %s; disturbed above %.2f CPU, %u attempts\n",
+		       place(po.rtt_ns), (unsigned long long)po.rtt_ns,
+		       (unsigned long long)opt.near_ns, busy_source_name(), opt.disturbed_cpu,
+		       opt.attempts);
+		pinned(path, sizeof(path));
+		fprintf(opt.json,
+			"{\"bench\":\"chanbench\",\"profile\":\"%s\",\"label\":\"%s\","
+			"\"pinned\":\"%s\",\"kind\":\"run\",\"near_ns\":%llu,"
+			"\"disturbed_cpu\":%.3f,\"max_attempts\":%u,\"probe_round_trips\":%u,"
+			"\"busy_source\":\"%s\",\"placement\":\"%s\",\"rtt_ns\":%llu}\n",
+			opt.p->name, opt.label, path, (unsigned long long)opt.near_ns,
+			opt.disturbed_cpu, opt.attempts, opt.probe_rts, busy_source_name(),
+			place(po.rtt_ns), (unsigned long long)po.rtt_ns);
+	}
 
 	host_plan(&cx);
+	if (nfig) {
+		printf("chanbench: %u figure(s), %u disturbed (other processes above %.2f CPU or "
+		       "the placement changed) after up to %u attempts\n",
+		       nfig, ndisturbed, opt.disturbed_cpu, opt.attempts);
+	}
 
 	{
 		struct cmd q = {.op = OP_QUIT};
