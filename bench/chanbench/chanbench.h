@@ -29,6 +29,9 @@ enum role { HOST = 0, CONT = 1 };
 enum dir { C2H = 0, H2C = 1 };
 enum waitmode { W_SPIN, W_FUTEX, W_ADAPTIVE, W_NONE, W_COUNT };
 enum op { OP_THRU = 1, OP_VERIFY, OP_LAT, OP_FILE, OP_IDLE, OP_QUIT, OP_PROBE };
+/* How a shared-memory producer stores (store.c): plain copies, non-temporal
+ * stores, or chosen at open and again when throughput drops. */
+enum store { S_TEMPORAL, S_NT, S_AUTO, S_COUNT };
 
 #define MAXREP	  32
 #define CTL_NAME  "ctl"
@@ -52,6 +55,12 @@ struct cmd {
 	uint64_t idle_ns; /* OP_IDLE: how long the consumer waits */
 	int32_t cont_cpu; /* -1: not pinned */
 	int32_t pad2;
+	/* The transports' settings (store.c, stream.c). */
+	uint32_t store; /* ring, zc: enum store */
+	uint32_t pad3;
+	uint64_t store_window; /* auto: bytes per measured window, 0: the default */
+	uint64_t sockbuf;      /* unix, tcp: SO_SNDBUF and SO_RCVBUF to ask, 0: the kernel's */
+	uint64_t pipe_size;    /* fifo: F_SETPIPE_SZ to ask, 0: the kernel's */
 };
 
 struct result {
@@ -66,6 +75,15 @@ struct result {
 	uint64_t seq_err; /* messages whose sequence number was wrong */
 	uint64_t cpu_ns;  /* OP_IDLE: CPU time spent waiting */
 	uint64_t wall_ns;
+	/* What the transport used on this side, as it found it granted. */
+	char settings[192];
+	/* The producer's store mode (ring, zc): the one that moved the most
+	 * bytes, how often auto changed it, the spin round trip it probed at
+	 * open (0: none), and the bytes each way moved. */
+	uint32_t store_used;
+	uint32_t store_switches;
+	uint64_t store_probe_ns;
+	uint64_t store_bytes[2]; /* [0] temporal, [1] non-temporal */
 };
 
 struct ctl {
@@ -105,6 +123,8 @@ struct ctx {
 	size_t buflen;
 	uint64_t *lat; /* host: one round trip per iteration, ns */
 	size_t nlat;
+	uint64_t *owl; /* host: the container-to-host leg of each, ns */
+	size_t nowl;   /* 0: the message has no room for a timestamp */
 };
 
 /*
@@ -125,6 +145,7 @@ struct transport {
 	uint32_t sweep_wait;
 	bool idle;	/* worth measuring what a waiting consumer burns */
 	bool needs_tcp; /* only with --tcp ADDR:PORT */
+	bool stores;	/* cmd.store applies: measured in each store mode */
 
 	/* host, before either side opens: make what lives in the channel */
 	void (*make)(struct ctx *cx, const struct cmd *c, struct ends *e);
@@ -134,6 +155,17 @@ struct transport {
 	void (*close)(struct ctx *cx, const struct cmd *c, struct ends *e);
 	/* host, once both sides have closed: remove what make made */
 	void (*remove)(struct ctx *cx, const struct cmd *c, struct ends *e);
+
+	/* Zero-copy rows have these instead of send and recv: the producer
+	 * loans room for n bytes in the shared file, writes the message there
+	 * (with streaming stores if the loan says *nt) and publishes it
+	 * (stamp: its CLOCK_MONOTONIC time, for the one-way latency); the
+	 * consumer peeks at the next message where it lies and releases it
+	 * once read. */
+	void *(*loan)(struct ctx *cx, struct ends *e, size_t n, int *nt);
+	void (*publish)(struct ctx *cx, struct ends *e, size_t n, uint64_t stamp);
+	const void *(*peek)(struct ctx *cx, struct ends *e, size_t *n, uint64_t *stamp);
+	void (*release)(struct ctx *cx, struct ends *e);
 
 	void (*file)(struct ctx *cx, const struct cmd *c);
 	/* count copies of msg bytes, reps times; (bytes, ns) per repetition */
@@ -175,6 +207,37 @@ const char *busy_source_name(void);
 void probe_cmd(struct ctx *cx, const struct cmd *c);
 void probe_result(const struct ctx *cx, struct probe_out *out);
 uint64_t pingpong_threads(int cpu_a, int cpu_b, uint32_t count);
+/* wait.c: a shared index, waited on and published in a wait mode (the
+ * ring and zc). `waiting` is the flag a side raises before it sleeps on
+ * idx; publish wakes the peer only when its flag is up. */
+uint32_t idx_wait(struct ctx *cx, int wait, uint64_t spin_ns, _Atomic uint32_t *idx, uint32_t seen,
+		  _Atomic uint32_t *waiting);
+void idx_publish(int wait, _Atomic uint32_t *idx, uint32_t v, _Atomic uint32_t *peer_waiting);
+uint64_t probe_line(struct ctx *cx, _Atomic uint32_t *ping, _Atomic uint32_t *pong, int leader);
+
+/* store.c: how a producer stores into the shared file */
+extern const char *const store_name[S_COUNT];
+struct storer {
+	int mode;		 /* what was asked: enum store */
+	int nt;			 /* what the next big store does: 1 non-temporal */
+	int trial;		 /* auto: trying the other way for a window */
+	uint64_t window;	 /* auto: bytes per measured window */
+	uint64_t wbytes, wticks; /* the current window: bytes, time in stores */
+	double ref;		 /* auto: bytes per tick of the current way */
+	double left;		 /* auto, in a trial: that of the way it left */
+	uint32_t switches;
+	uint64_t probe_ns;
+	uint64_t bytes[2];
+};
+#define STORE_BIG 4096 /* smaller stores are plain: a line or two */
+void storer_init(struct storer *s, int mode, uint64_t probe_ns, uint64_t window);
+uint64_t store_ticks(void);
+void storer_account(struct storer *s, uint64_t bytes, uint64_t ticks);
+void store_copy(int nt, void *dst, const void *src, size_t n);
+void store_fill(int nt, void *dst, int byte, size_t n);
+void store_fence(void);
+void storer_result(const struct storer *s, struct result *res);
+int parse_store(const char *name);
 
 /* stream.c: transports through a descriptor */
 void write_all(int fd, const void *buf, size_t n);
@@ -182,6 +245,7 @@ void read_all(int fd, void *buf, size_t n);
 void fd_send(struct ctx *cx, struct ends *e, const void *buf, size_t n);
 void fd_recv(struct ctx *cx, struct ends *e, void *buf, size_t n);
 void fd_close(struct ctx *cx, const struct cmd *c, struct ends *e);
+void sock_bufs(struct ctx *cx, int fd, uint64_t want);
 /* The message hooks of a row whose two ends are plain descriptors. */
 #define FD_STREAM_HOOKS .send = fd_send, .recv = fd_recv, .close = fd_close
 

@@ -40,6 +40,7 @@ struct profile {
 	uint32_t reps;
 	uint64_t lat_iters;
 	uint64_t idle_ns;
+	uint64_t memory; /* the memory ceiling's copy (t_memcpy.c) */
 };
 
 static const uint64_t smoke_msgs[] = {64, 4 * KiB, 1 * MiB, 0};
@@ -60,11 +61,11 @@ static const uint64_t full_sweep[] = {4 * KiB, 64 * KiB, 1 * MiB, 4 * MiB, 0};
 
 static const struct profile profiles[] = {
 	{"smoke", smoke_msgs, smoke_files, smoke_sweep, rings, 256 * KiB, 1 * MiB, 4096, 1 * MiB,
-	 1 * MiB, 2, 200, 20000000},
+	 1 * MiB, 2, 200, 20000000, 64 * MiB},
 	{"quick", quick_msgs, quick_files, quick_sweep, rings, 1 * MiB, 16 * MiB, 65536, 64 * MiB,
-	 4 * MiB, 5, 20000, 200000000},
+	 4 * MiB, 5, 20000, 200000000, 256 * MiB},
 	{"full", full_msgs, full_files, full_sweep, rings, 1 * MiB, 64 * MiB, 262144, 64 * MiB,
-	 16 * MiB, 7, 200000, 500000000},
+	 16 * MiB, 7, 200000, 500000000, 256 * MiB},
 };
 
 static struct {
@@ -87,6 +88,12 @@ static struct {
 	uint32_t attempts;    /* ... a figure is measured again, this many times */
 	uint32_t probe_rts;   /* round trips per placement probe */
 	uint32_t gave_up;     /* figures in a row still disturbed after every attempt */
+	/* The transports' settings (--store, --sockbuf, --pipe-size), the
+	 * store mode of the command being posted, the memory ceiling. */
+	uint32_t store, cur_store;
+	uint64_t store_window;
+	uint64_t sockbuf, pipe_size;
+	double memory;
 } opt = {.host_cpu = -1,
 	 .cont_cpu = -1,
 	 .spin_ns = 50000,
@@ -94,7 +101,11 @@ static struct {
 	 .near_ns = 250,
 	 .disturbed_cpu = 0.10,
 	 .attempts = 3,
-	 .probe_rts = 2048};
+	 .probe_rts = 2048,
+	 .store = S_AUTO,
+	 .cur_store = S_AUTO,
+	 .sockbuf = 4 * MiB,
+	 .pipe_size = 1 * MiB};
 
 /* The figure being measured: what measured() saw around it, which every
  * record of it carries (json_head()). */
@@ -145,6 +156,12 @@ static void usage(FILE *f)
 		   "  --disturbed-cpu F           a figure during which other processes used\n"
 		   "                              more than F of a CPU is disturbed (0.10)\n"
 		   "  --attempts N                measure a disturbed figure up to N times (3)\n"
+		   "  --store temporal|nt|auto    ring, zc: how the producer stores in the\n"
+		   "                              main series (auto); each is measured too\n"
+		   "  --sockbuf BYTES             unix, tcp: SO_SNDBUF/SO_RCVBUF to ask, 0 the\n"
+		   "                              kernel's (4194304)\n"
+		   "  --pipe-size BYTES           fifo: F_SETPIPE_SZ to ask, 0 the kernel's\n"
+		   "                              (1048576)\n"
 		   "\n"
 		   "Without a container side:\n"
 		   "  chanbench --probe-placement [--near-ns NS]\n"
@@ -251,6 +268,11 @@ static void post_raw(struct ctx *cx, struct cmd *c)
 	c->cont_cpu = opt.cont_cpu;
 	if (!c->chunk)
 		c->chunk = opt.chunk;
+	c->store = opt.cur_store;
+	if (!c->store_window)
+		c->store_window = opt.store_window;
+	c->sockbuf = opt.sockbuf;
+	c->pipe_size = opt.pipe_size;
 	cx->ctl->cmd = *c;
 	barrier(cx);
 	run_cmd(cx, c);
@@ -371,6 +393,49 @@ static void post(struct ctx *cx, struct cmd *c)
 	measured(cx, c->op != OP_VERIFY, post_fn, c);
 }
 
+/*
+ * What the transport used, in the record of a figure: the settings each
+ * side found granted (one string when both say the same), and for a
+ * transport with store modes how its producer stored. Printed after
+ * json_head.
+ */
+static void json_settings(const struct ctx *cx, const struct cmd *c, int prod)
+{
+	const struct result *h = &cx->ctl->res[HOST], *k = &cx->ctl->res[CONT];
+	const struct result *rp = &cx->ctl->res[prod];
+
+	if (strcmp(h->settings, k->settings) == 0 || !*k->settings)
+		fprintf(opt.json, ",\"settings\":\"%s\"", h->settings);
+	else if (!*h->settings)
+		fprintf(opt.json, ",\"settings\":\"%s\"", k->settings);
+	else
+		fprintf(opt.json, ",\"settings\":\"host: %s; container: %s\"", h->settings,
+			k->settings);
+	if (!transports[c->transport]->stores)
+		return;
+	fprintf(opt.json,
+		",\"store\":\"%s\",\"store_used\":\"%s\",\"store_switches\":%u,"
+		"\"store_probe_ns\":%llu,\"store_nt_bytes\":%llu,\"store_temporal_bytes\":%llu",
+		store_name[c->store], store_name[rp->store_used < S_COUNT ? rp->store_used : 0],
+		rp->store_switches, (unsigned long long)rp->store_probe_ns,
+		(unsigned long long)rp->store_bytes[1], (unsigned long long)rp->store_bytes[0]);
+}
+
+/* The table's note on how a producer stored. */
+static const char *store_note(const struct cmd *c, const struct result *rp, char *buf, size_t len)
+{
+	*buf = 0;
+	if (!transports[c->transport]->stores)
+		return buf;
+	if (c->store == S_AUTO)
+		snprintf(buf, len, "  auto->%s (%u switches, probe %llu ns)",
+			 store_name[rp->store_used < S_COUNT ? rp->store_used : 0],
+			 rp->store_switches, (unsigned long long)rp->store_probe_ns);
+	else
+		snprintf(buf, len, "  %s", store_name[c->store]);
+	return buf;
+}
+
 static uint64_t count_for(uint64_t msg, uint64_t total)
 {
 	uint64_t n = total / msg;
@@ -394,7 +459,7 @@ static void do_verify(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64
 	const struct result *rp, *rc;
 	int prod = d == C2H ? CONT : HOST;
 	int ok;
-	char m[32];
+	char m[32], note[96];
 
 	c.count = count_for(msg, opt.p->verify_total);
 	if (c.count > 4096)
@@ -405,6 +470,7 @@ static void do_verify(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64
 	ok = rp->sum == rc->sum && rc->bad == 0;
 	opt.failures += !ok;
 	json_head("verify", name, dname(d), wait_name[w]);
+	json_settings(cx, &c, prod);
 	fprintf(opt.json,
 		",\"msg\":%llu,\"ring\":%llu,\"bytes\":%llu,\"sum_sent\":\"%016llx\","
 		"\"sum_received\":\"%016llx\",\"bad_bytes\":%llu,\"ok\":%s}\n",
@@ -413,9 +479,10 @@ static void do_verify(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64
 		(unsigned long long)rc->sum, (unsigned long long)rc->bad, ok ? "true" : "false");
 	if (!ok)
 		printf("VERIFY FAILED %-6s %s %-8s msg %s: sent %016llx received %016llx, %llu bad "
-		       "bytes\n",
+		       "bytes%s\n",
 		       name, dname(d), wait_name[w], human(msg, m), (unsigned long long)rp->sum,
-		       (unsigned long long)rc->sum, (unsigned long long)rc->bad);
+		       (unsigned long long)rc->sum, (unsigned long long)rc->bad,
+		       store_note(&c, rp, note, sizeof(note)));
 }
 
 static void do_thru(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t msg, uint64_t ring,
@@ -430,7 +497,7 @@ static void do_thru(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t
 	double med, mn, mx, ceil;
 	uint64_t seq_err;
 	uint32_t i;
-	char m[32], r[32];
+	char m[32], r[32], note[96];
 
 	c.count = count_for(msg, opt.p->total);
 	c.reps = opt.p->reps;
@@ -446,17 +513,21 @@ static void do_thru(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t
 	med = median_mbps(pairs, c.reps, &mn, &mx);
 	ceil = opt.ceiling[log2u(msg)];
 	json_head("throughput", tp->name, dname(d), wait_name[w]);
+	json_settings(cx, &c, prod);
 	fprintf(opt.json,
 		",\"series\":\"%s\",\"msg\":%llu,\"ring\":%llu,\"chunk\":%llu,\"count\":%llu,"
 		"\"reps\":%u,\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,"
-		"\"ratio_to_memcpy\":%.3f,\"seq_errors\":%llu}\n",
+		"\"msgs_per_s\":%.0f,\"ratio_to_memcpy\":%.3f,\"ratio_to_memory\":%.3f,"
+		"\"seq_errors\":%llu}\n",
 		series, (unsigned long long)msg, (unsigned long long)ring,
 		(unsigned long long)(tp->sized ? opt.chunk : 0), (unsigned long long)c.count,
-		c.reps, med, mn, mx, ceil > 0 ? med / ceil : 0, (unsigned long long)seq_err);
+		c.reps, med, mn, mx, med * 1e6 / (double)msg, ceil > 0 ? med / ceil : 0,
+		opt.memory > 0 ? med / opt.memory : 0, (unsigned long long)seq_err);
 	printf("%-6s %s %-8s msg %5s ring %4s  %9.1f MB/s  (min %9.1f max %9.1f)  %5.3fx "
-	       "memcpy%s\n",
+	       "memcpy%s%s\n",
 	       tp->name, dname(d), wait_name[w], human(msg, m), tp->sized ? human(ring, r) : "-",
-	       med, mn, mx, ceil > 0 ? med / ceil : 0, seq_err ? "  SEQUENCE ERRORS" : "");
+	       med, mn, mx, ceil > 0 ? med / ceil : 0, seq_err ? "  SEQUENCE ERRORS" : "",
+	       store_note(&c, rp, note, sizeof(note)));
 	fflush(stdout);
 }
 
@@ -538,8 +609,9 @@ static void do_lat(struct ctx *cx, uint32_t t, uint32_t w, uint64_t msg)
 			.ring = 256 * KiB,
 			.count = opt.p->lat_iters};
 	uint64_t p50, p99, p999, n;
-	char m[32];
+	char m[32], ow[96] = "";
 
+	cx->nowl = 0;
 	post(cx, &c);
 	n = cx->nlat;
 	qsort(cx->lat, n, sizeof(uint64_t), cmp_u64);
@@ -548,15 +620,28 @@ static void do_lat(struct ctx *cx, uint32_t t, uint32_t w, uint64_t msg)
 	p999 = cx->lat[n * 999 / 1000];
 	opt.failures += cx->ctl->res[HOST].seq_err != 0;
 	json_head("latency", transports[t]->name, "rtt", wait_name[w]);
+	json_settings(cx, &c, HOST);
+	if (cx->nowl) {
+		/* The way back alone: the container's clock at its send,
+		 * the host's at its receive. */
+		uint64_t o = cx->nowl;
+
+		qsort(cx->owl, o, sizeof(uint64_t), cmp_u64);
+		fprintf(opt.json, ",\"oneway_c2h_p50_ns\":%llu,\"oneway_c2h_p99_ns\":%llu",
+			(unsigned long long)cx->owl[o / 2],
+			(unsigned long long)cx->owl[o * 99 / 100]);
+		snprintf(ow, sizeof(ow), "  one-way c2h p50 %6.2f us p99 %6.2f us",
+			 (double)cx->owl[o / 2] / 1e3, (double)cx->owl[o * 99 / 100] / 1e3);
+	}
 	fprintf(opt.json,
 		",\"msg\":%llu,\"iters\":%llu,\"min_ns\":%llu,\"p50_ns\":%llu,\"p99_ns\":%llu,"
 		"\"p999_ns\":%llu,\"max_ns\":%llu,\"seq_errors\":%llu}\n",
 		(unsigned long long)msg, (unsigned long long)n, (unsigned long long)cx->lat[0],
 		(unsigned long long)p50, (unsigned long long)p99, (unsigned long long)p999,
 		(unsigned long long)cx->lat[n - 1], (unsigned long long)cx->ctl->res[HOST].seq_err);
-	printf("%-6s rtt %-8s msg %5s  p50 %8.2f us  p99 %8.2f us  p99.9 %8.2f us  min %7.2f\n",
+	printf("%-6s rtt %-8s msg %5s  p50 %8.2f us  p99 %8.2f us  p99.9 %8.2f us  min %7.2f%s\n",
 	       transports[t]->name, wait_name[w], human(msg, m), (double)p50 / 1e3,
-	       (double)p99 / 1e3, (double)p999 / 1e3, (double)cx->lat[0] / 1e3);
+	       (double)p99 / 1e3, (double)p999 / 1e3, (double)cx->lat[0] / 1e3, ow);
 	fflush(stdout);
 }
 
@@ -598,25 +683,31 @@ static void ceiling_fn(struct ctx *cx, void *arg)
 }
 
 /* The ceiling (t_memcpy.c), at one size. */
-static void do_ceiling(struct ctx *cx, uint32_t t, uint64_t msg)
+static void do_ceiling(struct ctx *cx, uint32_t t, uint64_t msg, const char *series)
 {
 	const char *name = transports[t]->name;
 	uint64_t pairs[2 * MAXREP];
-	uint64_t n = count_for(msg, opt.p->total);
+	int memory = strcmp(series, "memory") == 0;
+	uint64_t n = memory ? 4 : count_for(msg, opt.p->total);
 	struct ceiling_arg a = {t, msg, n, pairs};
 	double med, mn, mx;
 	char m[32];
 
 	measured(cx, 1, ceiling_fn, &a);
 	med = median_mbps(pairs, opt.p->reps, &mn, &mx);
-	opt.ceiling[log2u(msg)] = med;
+	if (memory)
+		opt.memory = med;
+	else
+		opt.ceiling[log2u(msg)] = med;
 	json_head("throughput", name, "-", "-");
 	fprintf(opt.json,
-		",\"series\":\"ceiling\",\"msg\":%llu,\"count\":%llu,\"reps\":%u,"
-		"\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,\"ratio_to_memcpy\":1}\n",
-		(unsigned long long)msg, (unsigned long long)n, opt.p->reps, med, mn, mx);
-	printf("%-6s         msg %5s            %9.1f MB/s  (min %9.1f max %9.1f)\n", name,
-	       human(msg, m), med, mn, mx);
+		",\"series\":\"%s\",\"msg\":%llu,\"count\":%llu,\"reps\":%u,"
+		"\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,\"ratio_to_memcpy\":%s}"
+		"\n",
+		series, (unsigned long long)msg, (unsigned long long)n, opt.p->reps, med, mn, mx,
+		memory ? "null" : "1");
+	printf("%-6s %-6s  msg %5s            %9.1f MB/s  (min %9.1f max %9.1f)\n", name,
+	       memory ? "memory" : "", human(msg, m), med, mn, mx);
 }
 
 static int want(uint32_t t)
@@ -640,7 +731,7 @@ static uint32_t wait_at(const struct transport *tp, uint32_t k)
 /* Whether this run measures the transport's messages at all. */
 static int messages(uint32_t t)
 {
-	return transports[t]->send && want(t);
+	return (transports[t]->send || transports[t]->loan) && want(t);
 }
 
 /* One pass (verify, throughput) per message size, both ways, in each of
@@ -660,13 +751,52 @@ static void each_message(struct ctx *cx, uint32_t t,
 }
 
 /*
+ * Store modes (ring, zc). Verify: every message size both ways in each
+ * mode but the main series', spinning, and auto once more with a window
+ * small enough that it switches within the pass. Throughput: c2h,
+ * spinning, at the sizes where the mode matters, in each mode.
+ */
+static void verify_stores(struct ctx *cx, uint32_t t)
+{
+	const uint64_t *m;
+	uint32_t d, s;
+
+	for (s = 0; s < S_COUNT; s++) {
+		if (s == opt.store && s != S_AUTO)
+			continue;
+		opt.cur_store = s;
+		if (s == S_AUTO)
+			opt.store_window = 64 * KiB;
+		for (d = C2H; d <= H2C; d++)
+			for (m = opt.p->msgs; *m; m++)
+				do_verify(cx, t, d, W_SPIN, *m);
+		opt.store_window = 0;
+	}
+	opt.cur_store = opt.store;
+}
+
+static void thru_stores(struct ctx *cx, uint32_t t)
+{
+	static const uint64_t sizes[] = {64 * KiB, 1 * MiB, 4 * MiB, 0};
+	const uint64_t *m;
+	uint32_t s;
+
+	for (m = sizes; *m; m++)
+		for (s = 0; s < S_COUNT; s++) {
+			opt.cur_store = s;
+			do_thru(cx, t, C2H, W_SPIN, *m, opt.p->ring, "store");
+		}
+	opt.cur_store = opt.store;
+}
+
+/*
  * Each phase goes through the table in order and measures the rows that
  * have what it needs. The ceiling runs whatever --only says: every ratio
  * in the records is to it.
  */
 static void host_plan(struct ctx *cx)
 {
-	static const uint64_t lat_sizes[] = {8, 4096, 0};
+	static const uint64_t lat_sizes[] = {8, 64, 4096, 0};
 	const struct profile *p = opt.p;
 	const struct transport *tp;
 	const uint64_t *m, *r;
@@ -676,23 +806,29 @@ static void host_plan(struct ctx *cx)
 	for (t = 0; t < ntransports; t++) {
 		if (!transports[t]->ceiling)
 			continue;
+		do_ceiling(cx, t, p->memory, "memory");
 		for (m = p->msgs; *m; m++)
-			do_ceiling(cx, t, *m);
+			do_ceiling(cx, t, *m, "ceiling");
 		for (m = p->files; *m; m++)
 			if (opt.ceiling[log2u(*m)] == 0)
-				do_ceiling(cx, t, *m);
+				do_ceiling(cx, t, *m, "ceiling");
 	}
 
 	/* Correctness before speed: every byte, every transport, both ways. */
 	for (t = 0; t < ntransports; t++)
 		if (messages(t))
 			each_message(cx, t, do_verify);
+	for (t = 0; t < ntransports; t++)
+		if (messages(t) && transports[t]->stores)
+			verify_stores(cx, t);
 
 	for (t = 0; t < ntransports; t++) {
 		tp = transports[t];
 		if (!messages(t))
 			continue;
 		each_message(cx, t, do_thru_main);
+		if (tp->stores)
+			thru_stores(cx, t);
 		if (tp->sized)
 			for (m = p->sweep_msg; *m; m++)
 				for (r = p->rings; *r; r++)
@@ -865,6 +1001,10 @@ int main(int argc, char **argv)
 					   {"probe-placement", no_argument, NULL, 'X'},
 					   {"wait-quiet", required_argument, NULL, 'Q'},
 					   {"help", no_argument, NULL, 'h'},
+					   /* the transports' settings */
+					   {"store", required_argument, NULL, 'Z'},
+					   {"sockbuf", required_argument, NULL, 'B'},
+					   {"pipe-size", required_argument, NULL, 'F'},
 					   {NULL, 0, NULL, 0}};
 	int probe_placement = 0;
 	double wait_quiet = -1;
@@ -956,6 +1096,28 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'Z':
+			if (parse_store(optarg) < 0) {
+				fprintf(stderr, "chanbench: --store wants temporal, nt or auto\n");
+				return 2;
+			}
+			opt.store = opt.cur_store = (uint32_t)parse_store(optarg);
+			break;
+		case 'B':
+		case 'F': {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || v > (1ull << 30)) {
+				fprintf(stderr, "chanbench: --%s wants bytes, at most 2^30\n",
+					ch == 'B' ? "sockbuf" : "pipe-size");
+				return 2;
+			}
+			*(ch == 'B' ? &opt.sockbuf : &opt.pipe_size) = v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -1018,7 +1180,8 @@ int main(int argc, char **argv)
 		die("open %s", opt.json_path);
 	cx.role = HOST;
 	cx.lat = calloc(opt.p->lat_iters, sizeof(uint64_t));
-	if (!cx.lat)
+	cx.owl = calloc(opt.p->lat_iters, sizeof(uint64_t));
+	if (!cx.lat || !cx.owl)
 		die("calloc");
 	cx.ctl = ctl_map(cx.dir, 1);
 	set_ctl_for_die(cx.ctl);

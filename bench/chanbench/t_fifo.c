@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The FIFO: a named pipe in the channel per one-way channel the command
- * uses, 'a' host to container, 'b' container to host.
+ * uses, 'a' host to container, 'b' container to host. Each end raises the
+ * pipe's buffer to cmd.pipe_size (F_SETPIPE_SZ; 64 KiB by default): a full
+ * pipe is a sleep and a wake-up.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "chanbench.h"
@@ -21,6 +26,28 @@ static void fifo_make(struct ctx *cx, const struct cmd *c, struct ends *e)
 		if (mkfifo(path, 0600) < 0)
 			die("mkfifo %s", path);
 	}
+}
+
+/* Above /proc/sys/fs/pipe-max-size only with CAP_SYS_RESOURCE: say what
+ * the pipe got. */
+static void pipe_size(struct ctx *cx, int fd, uint64_t want)
+{
+	char *out = cx->ctl->res[cx->role].settings;
+	size_t len = sizeof(cx->ctl->res[0].settings);
+	int got, err = 0;
+
+	if (want && fcntl(fd, F_SETPIPE_SZ, (int)want) < 0)
+		err = errno;
+	got = fcntl(fd, F_GETPIPE_SZ);
+	if (got < 0)
+		die("F_GETPIPE_SZ");
+	if (!want)
+		snprintf(out, len, "F_GETPIPE_SZ=%d (the kernel's default)", got);
+	else
+		snprintf(out, len, "F_GETPIPE_SZ=%d (asked %llu%s%s)", got,
+			 (unsigned long long)want, err ? ": " : ", granted",
+			 err ? strerror(err) : "");
+	errno = 0;
 }
 
 static void fifo_open(struct ctx *cx, const struct cmd *c, struct ends *e)
@@ -44,6 +71,7 @@ static void fifo_open(struct ctx *cx, const struct cmd *c, struct ends *e)
 			e->tx = fd;
 		else
 			e->rx = fd;
+		pipe_size(cx, fd, c->pipe_size);
 	}
 }
 

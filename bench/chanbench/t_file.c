@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -82,6 +83,9 @@ static void file_test(struct ctx *cx, const struct cmd *c)
 	uint32_t rep;
 
 	chan_path(cx, path, sizeof(path), "file", c->id, 'a');
+	snprintf(res->settings, sizeof(res->settings),
+		 "write(2) then read(2) of %llu bytes a call, a new file each repetition",
+		 (unsigned long long)c->msg);
 	for (rep = 0; rep <= c->reps; rep++) {
 		int verify = rep == 0;
 		uint32_t k = verify ? 0 : rep - 1;

@@ -10,18 +10,15 @@
  * inside a big one, so that the consumer copies out while the producer still
  * copies in (the pipelining is where the speed comes from on two cores).
  *
- * Waiting, when the ring is empty (consumer) or full (producer):
- *   spin      pause in a loop; lowest latency, burns the CPU while idle
- *   futex     announce "I sleep" in a flag, re-check, FUTEX_WAIT on the
- *             index; the other side wakes only when the flag is up
- *   adaptive  spin for spin_ns, then as futex
- * The flag-then-recheck on one side and publish-then-read-flag on the other,
- * each with a full fence between, is what makes a lost wake-up impossible.
+ * Waiting, when the ring is empty (consumer) or full (producer), is in the
+ * command's wait mode (wait.c). How the producer stores, plain copies or
+ * streaming stores, is the command's store mode (store.c); the consumer
+ * copies out the same way whichever it was.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <immintrin.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -44,6 +41,11 @@ struct ring_hdr {
 	_Atomic uint32_t prod_waiting; /* the producer sleeps on head */
 	uint8_t pad3[CACHELINE - 4];
 	uint32_t size;
+	uint8_t pad4[CACHELINE - 4];
+	/* store auto: the spin round trip at open, a line each way */
+	_Atomic uint32_t ping; /* written by the producer */
+	uint8_t pad5[CACHELINE - 4];
+	_Atomic uint32_t pong; /* written by the consumer */
 };
 
 /* One end of a ring, as mapped by one side. */
@@ -58,6 +60,9 @@ struct ring {
 	uint32_t chunk;
 	int wait;
 	uint64_t spin_ns;
+	int producer;
+	int nt_dirty; /* streaming stores not yet fenced */
+	struct storer st;
 };
 
 static void ring_create(const char *path, uint32_t size)
@@ -82,8 +87,10 @@ static void ring_create(const char *path, uint32_t size)
 	munmap(h, len);
 }
 
-static void ring_open(struct ring *r, const char *path, int wait, uint32_t chunk, uint64_t spin_ns)
+static void ring_open(struct ctx *cx, struct ring *r, const char *path, const struct cmd *c,
+		      int producer)
 {
+	uint64_t probe = 0;
 	struct ring_hdr *h;
 	off_t len;
 	int fd;
@@ -106,74 +113,50 @@ static void ring_open(struct ring *r, const char *path, int wait, uint32_t chunk
 	r->maplen = (size_t)len;
 	r->size = h->size;
 	r->mask = h->size - 1;
-	r->chunk = chunk ? chunk : r->size;
+	r->chunk = c->chunk ? (uint32_t)c->chunk : r->size;
 	if (r->chunk > r->size / 2)
 		r->chunk = r->size / 2;
-	r->wait = wait;
-	r->spin_ns = spin_ns;
+	r->wait = (int)c->wait;
+	r->spin_ns = c->spin_ns;
+	r->producer = producer;
 	/* Both sides start at the indices as found: a ring is used by one
 	 * test, both ends opened before either moves. */
 	r->pos = 0;
 	r->other = 0;
+	/* Only auto asks where the consumer is, and only pinned: unpinned,
+	 * the two sides may share one CPU, and the answer would mean
+	 * nothing. */
+	if (c->store == S_AUTO && c->cont_cpu >= 0)
+		probe = probe_line(cx, &h->ping, &h->pong, producer);
+	if (producer)
+		storer_init(&r->st, (int)c->store, probe, c->store_window);
+	snprintf(cx->ctl->res[cx->role].settings, sizeof(cx->ctl->res[0].settings),
+		 "store=%s ring=%u chunk=%u", store_name[c->store], r->size, r->chunk);
 }
 
-static void ring_close(struct ring *r)
+static void ring_close(struct ctx *cx, struct ring *r)
 {
+	if (r->h && r->producer)
+		storer_result(&r->st, &cx->ctl->res[cx->role]);
 	if (r->h)
 		munmap(r->h, r->maplen);
 	r->h = NULL;
 }
 
-/*
- * Wait until *idx differs from `seen`; return its new value. `waiting` is the
- * flag this side raises before sleeping on idx.
- */
 static uint32_t wait_change(struct ctx *cx, struct ring *r, _Atomic uint32_t *idx, uint32_t seen,
 			    _Atomic uint32_t *waiting)
 {
-	uint64_t start = 0, spins = 0;
-	uint32_t v;
-
-	for (;;) {
-		v = atomic_load_explicit(idx, memory_order_acquire);
-		if (v != seen)
-			return v;
-		if (r->wait == W_SPIN || r->wait == W_ADAPTIVE) {
-			_mm_pause();
-			if ((++spins & 1023) != 0)
-				continue;
-			if (r->wait == W_SPIN) {
-				/* Only to notice an aborted peer; a
-				 * spinning ring never sleeps. */
-				if ((spins & ((1u << 20) - 1)) == 0)
-					check_abort(cx);
-				continue;
-			}
-			if (!start)
-				start = now_ns();
-			if (now_ns() - start < r->spin_ns)
-				continue;
-		}
-		atomic_store_explicit(waiting, 1, memory_order_relaxed);
-		atomic_thread_fence(memory_order_seq_cst);
-		v = atomic_load_explicit(idx, memory_order_acquire);
-		if (v == seen) {
-			futex_wait(idx, seen, 200000000u);
-			check_abort(cx);
-		}
-		atomic_store_explicit(waiting, 0, memory_order_relaxed);
-	}
+	return idx_wait(cx, r->wait, r->spin_ns, idx, seen, waiting);
 }
 
 static void publish(struct ring *r, _Atomic uint32_t *idx, _Atomic uint32_t *peer_waiting)
 {
-	atomic_store_explicit(idx, r->pos, memory_order_release);
+	if (r->nt_dirty) {
+		store_fence();
+		r->nt_dirty = 0;
+	}
+	idx_publish(r->wait, idx, r->pos, peer_waiting);
 	r->unpub = 0;
-	if (r->wait == W_SPIN)
-		return;
-	atomic_thread_fence(memory_order_seq_cst);
-	if (atomic_load_explicit(peer_waiting, memory_order_relaxed))
-		futex_wake(idx);
 }
 
 /* Copy n bytes in. publish=0 leaves them unpublished (a header that the
@@ -181,6 +164,8 @@ static void publish(struct ring *r, _Atomic uint32_t *idx, _Atomic uint32_t *pee
 static void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, int publish_end)
 {
 	const uint8_t *s = src;
+	int big = n >= STORE_BIG;
+	uint64_t t0 = big ? store_ticks() : 0, bytes = n;
 
 	while (n) {
 		uint32_t used = r->pos - r->other;
@@ -206,7 +191,12 @@ static void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, 
 			c = (uint32_t)n;
 		if (c > r->chunk - r->unpub)
 			c = r->chunk - r->unpub;
-		memcpy(r->data + off, s, c);
+		if (big && r->st.nt && c >= STORE_BIG) {
+			store_copy(1, r->data + off, s, c);
+			r->nt_dirty = 1;
+		} else {
+			memcpy(r->data + off, s, c);
+		}
 		r->pos += c;
 		r->unpub += c;
 		s += c;
@@ -216,6 +206,8 @@ static void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, 
 	}
 	if (publish_end && r->unpub)
 		publish(r, &r->h->tail, &r->h->cons_waiting);
+	if (big)
+		storer_account(&r->st, bytes, store_ticks() - t0);
 }
 
 static void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n)
@@ -284,9 +276,9 @@ static void ring_attach(struct ctx *cx, const struct cmd *c, struct ends *e)
 	e->priv = re;
 	for (i = 0; i < 2; i++)
 		if (chan_used(c, i))
-			ring_open(chan_sends(cx, i) ? &re->tx : &re->rx,
+			ring_open(cx, chan_sends(cx, i) ? &re->tx : &re->rx,
 				  chan_path(cx, path, sizeof(path), "ring", c->id, (char)('a' + i)),
-				  (int)c->wait, (uint32_t)c->chunk, c->spin_ns);
+				  c, chan_sends(cx, i));
 }
 
 static void ring_send(struct ctx *cx, struct ends *e, const void *buf, size_t n)
@@ -303,8 +295,8 @@ static void ring_detach(struct ctx *cx, const struct cmd *c, struct ends *e)
 {
 	struct ring_ends *re = e->priv;
 
-	ring_close(&re->tx);
-	ring_close(&re->rx);
+	ring_close(cx, &re->tx);
+	ring_close(cx, &re->rx);
 	free(re);
 	e->priv = NULL;
 }
@@ -323,6 +315,7 @@ const struct transport t_ring = {
 	.sized = true,
 	.sweep_wait = W_ADAPTIVE,
 	.idle = true,
+	.stores = true,
 	.make = ring_make,
 	.open = ring_attach,
 	.send = ring_send,

@@ -2,7 +2,8 @@
 /*
  * TCP over a veth: no channel at all, the baseline a user would otherwise
  * reach for. Only with --tcp ADDR:PORT, the host end of the veth that
- * bench/run.sh sets up.
+ * bench/run.sh sets up. Buffers raised to cmd.sockbuf on both ends, as for
+ * unix sockets.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,7 +22,7 @@ static void tcp_tune(int fd)
 		die("TCP_NODELAY");
 }
 
-static int tcp_listen(uint32_t addr, uint16_t port)
+static int tcp_listen(struct ctx *cx, uint32_t addr, uint16_t port, uint64_t bufs)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -32,6 +33,9 @@ static int tcp_listen(uint32_t addr, uint16_t port)
 	sa.sin_addr.s_addr = addr;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
 		die("SO_REUSEADDR");
+	/* Before listen: the window scale goes out in the handshake, and the
+	 * accepted socket inherits the buffers. */
+	sock_bufs(cx, fd, bufs);
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1) < 0)
 		die("bind/listen tcp port %u", port);
 	return fd;
@@ -47,7 +51,7 @@ static int tcp_accept(int lfd)
 	return fd;
 }
 
-static int tcp_connect(uint32_t addr, uint16_t port)
+static int tcp_connect(struct ctx *cx, uint32_t addr, uint16_t port, uint64_t bufs)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -55,6 +59,7 @@ static int tcp_connect(uint32_t addr, uint16_t port)
 	if (fd < 0)
 		die("socket");
 	sa.sin_addr.s_addr = addr;
+	sock_bufs(cx, fd, bufs);
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		die("connect tcp port %u", port);
 	tcp_tune(fd);
@@ -63,12 +68,13 @@ static int tcp_connect(uint32_t addr, uint16_t port)
 
 static void tcp_make(struct ctx *cx, const struct cmd *c, struct ends *e)
 {
-	e->lfd = tcp_listen(c->tcp_addr, c->tcp_port);
+	e->lfd = tcp_listen(cx, c->tcp_addr, c->tcp_port, c->sockbuf);
 }
 
 static void tcp_open(struct ctx *cx, const struct cmd *c, struct ends *e)
 {
-	int fd = cx->role == HOST ? tcp_accept(e->lfd) : tcp_connect(c->tcp_addr, c->tcp_port);
+	int fd = cx->role == HOST ? tcp_accept(e->lfd)
+				  : tcp_connect(cx, c->tcp_addr, c->tcp_port, c->sockbuf);
 
 	e->tx = fd;
 	e->rx = fd;

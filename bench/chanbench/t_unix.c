@@ -2,6 +2,8 @@
 /*
  * The unix stream socket: bound in the channel (one file, 'a', whichever
  * way it carries), the host listens and accepts, the container connects.
+ * Both ends raise their buffers to cmd.sockbuf (stream.c): a unix stream
+ * socket's sender may have at most its SO_SNDBUF in flight.
  */
 #include <errno.h>
 #include <limits.h>
@@ -68,6 +70,7 @@ static void unix_open(struct ctx *cx, const struct cmd *c, struct ends *e)
 	} else {
 		fd = unix_connect(chan_path(cx, path, sizeof(path), "unix", c->id, 'a'));
 	}
+	sock_bufs(cx, fd, c->sockbuf);
 	e->tx = fd;
 	e->rx = fd;
 }

@@ -12,6 +12,7 @@
 // clang-format off
 #define TRANSPORTS(row) \
 	row(ring)       \
+	row(zc)         \
 	row(fifo)       \
 	row(unix)       \
 	row(tcp)        \
