@@ -27,6 +27,7 @@
  * that index then sees them. Only stores of STORE_BIG bytes or more stream;
  * a message's partial first and last lines are always plain stores.
  */
+#include <errno.h>
 #include <string.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -122,6 +123,8 @@ static void nt_fill_sse2(uint8_t *d, int byte, size_t n)
 static void (*nt_copy_body)(uint8_t *d, const uint8_t *s, size_t n);
 static void (*nt_fill_body)(uint8_t *d, int byte, size_t n);
 
+static void nt_check(void);
+
 /* The build is generic x86-64 (SSE2): the wider stores only where the CPU
  * says it has them. */
 static void nt_choose(void)
@@ -137,6 +140,7 @@ static void nt_choose(void)
 		nt_copy_body = nt_copy_sse2;
 		nt_fill_body = nt_fill_sse2;
 	}
+	nt_check();
 }
 
 static const int have_nt = 1;
@@ -170,6 +174,49 @@ void store_copy(int nt, void *dst, const void *src, size_t n)
 	(void)nt;
 	memcpy(dst, src, n);
 }
+
+void store_fill(int nt, void *dst, int byte, size_t n);
+
+#if defined(__x86_64__)
+/*
+ * Before the first streaming store of a process: the streaming copy and
+ * fill, at every alignment of the destination within a line and at
+ * lengths around the whole lines, against memcpy and memset, nothing
+ * written outside. A wrong store would otherwise show only as a verify
+ * pass's mismatch, without saying where.
+ */
+static void nt_check(void)
+{
+	static const size_t lens[] = {STORE_BIG, STORE_BIG + 1, STORE_BIG + 63, STORE_BIG + 64,
+				      2 * STORE_BIG + 17};
+	enum { GUARD = 128, MAXLEN = 2 * STORE_BIG + 17 };
+	static uint8_t src[MAXLEN], want[MAXLEN + 64 + 2 * GUARD], got[MAXLEN + 64 + 2 * GUARD];
+	size_t off, k;
+
+	pattern_fill(src, sizeof(src), 7);
+	for (off = 0; off < 64; off++)
+		for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			memset(want, 0xee, sizeof(want));
+			memset(got, 0xee, sizeof(got));
+			memcpy(want + GUARD + off, src, lens[k]);
+			store_copy(1, got + GUARD + off, src, lens[k]);
+			store_fence();
+			if (memcmp(want, got, sizeof(want)) != 0) {
+				errno = 0;
+				die("streaming copy of %zu bytes at line offset %zu is wrong",
+				    lens[k], off);
+			}
+			memset(want + GUARD + off, 0xa7, lens[k]);
+			store_fill(1, got + GUARD + off, 0xa7, lens[k]);
+			store_fence();
+			if (memcmp(want, got, sizeof(want)) != 0) {
+				errno = 0;
+				die("streaming fill of %zu bytes at line offset %zu is wrong",
+				    lens[k], off);
+			}
+		}
+}
+#endif
 
 void store_fill(int nt, void *dst, int byte, size_t n)
 {
