@@ -329,10 +329,8 @@ void storer_account(struct storer *s, uint64_t bytes, uint64_t ticks)
 
 void storer_result(const struct storer *s, struct result *res)
 {
-	if (s->bytes[0] || s->bytes[1])
-		res->store_used = s->bytes[1] > s->bytes[0] ? S_NT : S_TEMPORAL;
-	else
-		res->store_used = s->nt ? S_NT : S_TEMPORAL;
+	/* No big stores at all: every store was a plain one. */
+	res->store_used = s->bytes[1] > s->bytes[0] ? S_NT : S_TEMPORAL;
 	res->store_switches = s->switches;
 	res->store_probe_ns = s->probe_ns;
 	res->store_bytes[0] = s->bytes[0];
