@@ -5,6 +5,17 @@
 # bench/run.sh left in OUT_DIR. The plots are gnuplot scripts beside this
 # file, in bench/plots/. Reads only the data; can be rerun on a copied
 # directory (docs/bench/ is one: bench/report.sh docs/bench).
+#
+# Every chanbench figure says how far to trust it (main.c, probe.c): how
+# much CPU other processes used while it was measured ("disturbed" above
+# the threshold, or when the placement changed meanwhile) and where the two
+# pinned CPUs were ("near": a shared cache, "far": none). Every summary,
+# ratio, plot and verdict here is taken from undisturbed figures only, one
+# placement at a time; a target whose figures are all disturbed gets "no
+# verdict: disturbed", never met or missed. The detailed tables list every
+# figure, disturbed ones marked. Records written before chanbench measured
+# these (no "disturbed" field) count as undisturbed, placement unknown, and
+# the report says so at the top.
 set -euo pipefail
 
 OUT=$1
@@ -15,51 +26,176 @@ J=chanbench.jsonl
 R=report.md
 M=machine.json
 
-# jq over every record of chanbench.jsonl at once.
-q() { jq -rs "$@" "$J"; }
+# What every jq program here shares.
+#   ok        an undisturbed figure
+#   pl        its placement: near, far, changed (during it), unpinned, unknown
+#   at($p)    in placement $p; "*": any (figures of one side alone, as the
+#             memcpy ceiling, do not depend on where the other side is)
+#   pick(sel; $p; $f; agg)  of the records sel selects, the undisturbed ones
+#             in $p, agg of them (.[0], best(...)), its field $f; or why
+#             there is none: "disturbed" (there are, all disturbed),
+#             "elsewhere" (undisturbed, in another placement), "" (none)
+lib='
+def ok: (.disturbed // false) == false;
+def pl: .placement // "unknown";
+def at($p): $p == "*" or pl == $p;
+def timed: .kind == "throughput" or .kind == "latency" or .kind == "idle";
+def firsts: reduce .[] as $x ([]; if any(.[]; . == $x) then . else . + [$x] end);
+def best($f): max_by(.[$f]);
+def pick(sel; $p; $f; agg):
+	[.[] | select(sel)] as $r
+	| ($r | map(select(ok and at($p)))) as $g
+	| if ($g | length) > 0 then ($g | agg | .[$f])
+	  elif ($r | map(select(ok | not)) | length) > 0 then "disturbed"
+	  elif ($r | length) > 0 then "elsewhere" else "" end;
+'
+# jq over every record of chanbench.jsonl at once: q [JQ OPTIONS] PROGRAM
+q() {
+	local n=$#
+	jq -rs "${@:1:n-1}" "$lib${!n}" "$J"
+}
 have() { [ -s "$1" ]; }
 # runc's lifecycle run, when there was one: an argument, or none.
 runc_json=()
 have lifecycle-runc.json && runc_json=(lifecycle-runc.json)
+isnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 fmt() { awk -v v="$1" -v p="${2:-1}" 'BEGIN { if (v == "" || v == "null") print "n/a"; else printf "%.*f", p, v }'; }
+# a value of pick() for a table cell
+cell() {
+	if isnum "$1"; then fmt "$1" "${2:-0}"; else
+		case $1 in disturbed) echo "*disturbed*" ;; elsewhere) echo "—" ;; *) echo "n/a" ;; esac
+	fi
+}
+# the ratio of two values of pick(); why not, when not
+ratio() {
+	if isnum "$1" && isnum "$2"; then
+		awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print ""; else printf "%.3f", a / b }'
+	elif [ "$1" = disturbed ] || [ "$2" = disturbed ]; then echo disturbed
+	elif [ "$1" = elsewhere ] || [ "$2" = elsewhere ]; then echo elsewhere
+	else echo ""; fi
+}
+# value op limit [disturbed-count]: a verdict. A figure that misses is a
+# fact whatever else was disturbed; one that meets the target while others
+# it depends on were disturbed is no verdict.
+verdict() {
+	local v=$1 op=$2 l=$3 nd=${4:-0}
+	if isnum "$v"; then
+		awk -v v="$v" -v op="$op" -v l="$l" -v nd="$nd" 'BEGIN {
+			ok = (op == ">=") ? v >= l : v <= l
+			if (!ok && op == ">=") printf "**missed** by %.0f%%\n", 100 * (l - v) / l
+			else if (!ok) printf "**missed** by %.0f%%\n", 100 * (v - l) / l
+			else if (nd > 0) print "no verdict: disturbed"
+			else print "**met**" }'
+	else
+		case $v in
+		disturbed) echo "no verdict: disturbed" ;;
+		elsewhere) echo "not measured in this placement" ;;
+		*) echo "not measured" ;;
+		esac
+	fi
+}
+# values...: "min disturbed-count": the smallest number, and how many were
+# disturbed ("" as min when none is a number: then the first reason why)
+minof() {
+	local min="" nd=0 why="" v
+	for v in "$@"; do
+		if isnum "$v"; then
+			min=$(awk -v a="$min" -v b="$v" 'BEGIN { print (a == "" || b < a) ? b : a }')
+		else
+			[ "$v" = disturbed ] && nd=$((nd + 1))
+			[ -z "$why" ] && why=$v
+		fi
+	done
+	if [ -n "$min" ]; then echo "$min $nd"; else echo "${why:-none} $nd"; fi
+}
+# bytes in binary units: 256 MiB
+iec() { if isnum "$1"; then awk -v v="$1" 'BEGIN { if (v >= 1048576) printf "%g MiB", v / 1048576; else if (v >= 1024) printf "%g KiB", v / 1024; else printf "%d B", v }'; else echo "n/a"; fi; }
+us() { if isnum "$1"; then awk -v v="$1" 'BEGIN { print v / 1000 }'; else echo "$1"; fi; }
+# a cell with its unit: cellu VALUE PRECISION UNIT
+cellu() { if isnum "$1"; then echo "$(fmt "$1" "$2")$3"; else cell "$1"; fi; }
+
+# ------------------------------------------------- selections of records
+# throughput of transport T, direction D, wait W, message M, in a series
+sel() { # T D W M [series] [label]
+	echo ".kind==\"throughput\" and .transport==\"$1\" and .dir==\"$2\" and .wait==\"$3\"
+		and .msg==$4 and .series==\"${5:-main}\" and .label==\"${6:-huge=never}\"
+		and ((.phase // \"first\")==\"first\")"
+}
+# pick's value: place selection [field] [agg]
+val() { q --arg p "$1" "pick($2; \$p; \"${3:-mbps_median}\"; ${4:-.[0]})"; }
+# the ring's (or zc's) figure at a size, c2h: the better of its spin and
+# adaptive main series (futex sleeps at every empty ring: not a throughput
+# mode)
+fast() { # place transport msg [field]
+	val "$1" "$(sel "$2" c2h spin "$3") or $(sel "$2" c2h adaptive "$3")" "${4:-mbps_median}" "best(\"${4:-mbps_median}\")"
+}
+# the best unix figure at a size, c2h, whatever its settings or wait
+bestunix() { # place msg
+	val "$1" ".kind==\"throughput\" and .transport==\"unix\" and .dir==\"c2h\" and .msg==$2
+		and .label==\"huge=never\"" mbps_median 'best("mbps_median")'
+}
+# the memcpy ceiling at a size, and the memory copy (memcpy of much more
+# than the caches hold): the host side alone, any placement
+ceil() { val "*" "$(sel memcpy - - "$1" ceiling)"; }
+memory() { val "*" '.kind=="throughput" and .transport=="memcpy" and .series=="memory" and .label=="huge=never"'; }
+memory_msg() { q '[.[] | select(.transport=="memcpy" and .series=="memory")][0].msg // empty'; }
+lat() { # place transport wait msg field
+	val "$1" ".kind==\"latency\" and .transport==\"$2\" and .wait==\"$3\" and .msg==$4 and .label==\"huge=never\"" "$5"
+}
 
 # ------------------------------------------------------------- what was run
 # The transports come from the records, in the order chanbench measured
-# them; nothing here lists them. firsts: each distinct value once, first
-# seen first.
-firsts='def firsts: reduce .[] as $x ([]; if any(.[]; . == $x) then . else . + [$x] end);'
+# them; nothing here lists them.
 # "series transport wait" of each line of throughput figures at a label
 lines() {
-	q --arg l "$1" "$firsts"'[.[] | select(.kind=="throughput" and .label==$l)
+	q --arg l "$1" '[.[] | select(.kind=="throughput" and .label==$l)
 		| [.series, .transport, .wait]] | firsts[] | join(" ")'
 }
 # main series: "transport wait" a line; whole-file transports (series
-# file) and the ceiling's transport, as words
+# file), as words
 main_series=$(lines huge=never | awk '$1 == "main" { print $2, $3 }')
 file_ts=$(lines huge=never | awk '$1 == "file" { print $2 }' | paste -sd ' ')
-ceil_t=$(lines huge=never | awk '$1 == "ceiling" { print $2; exit }')
 # a data file's name for a transport and wait mode: ring-spin, fifo
 tag() { if [ "$2" = - ]; then echo "$1"; else echo "$1-$2"; fi; }
 
+# ------------------------------------------------- trust: disturbance, placement
+measured=$(q '[.[] | select(has("disturbed"))] | length > 0')
+ntimed=$(q '[.[] | select(timed)] | length')
+ndist=$(q '[.[] | select(timed and (ok | not))] | length')
+# placements seen (every timed figure but those during which it changed),
+# and those with undisturbed figures: near first
+placeorder='sort_by(["near","far","unpinned","unknown"] as $o | ($o | index(.)) // 9) | join(" ")'
+seen=$(q "[.[] | select(timed and pl != \"changed\") | pl] | unique | $placeorder")
+places=$(q "[.[] | select(timed and ok) | pl] | unique | $placeorder")
+nseen=$(wc -w <<<"$seen")
+# plots show one placement: the one with most undisturbed figures
+plot_place=$(q '[.[] | select(timed and ok) | pl] | group_by(.) | max_by(length) | .[0] // "unknown"')
+place_note() { # place: how many figures, their round trip
+	q --arg p "$1" '[.[] | select(timed and pl==$p)] as $f
+		| ([$f[] | .rtt_ns_before // empty] | sort) as $r
+		| "\($f | length) figures (\([$f[] | select(ok)] | length) undisturbed)"
+		  + (if ($r | length) > 0 then ", spin round trip median \($r[($r | length) / 2 | floor]) ns" else "" end)'
+}
+
 # ---------------------------------------------------------------- data files
+# Undisturbed figures in the plots' placement only: a line through figures
+# taken in two placements, or a disturbed one, would draw what no
+# configuration does.
 # throughput per transport/wait/direction: msg MB/s min max
 series() { # dir transport wait label series
-	q --arg d "$1" --arg t "$2" --arg w "$3" --arg l "$4" --arg s "${5:-main}" '
+	q --arg d "$1" --arg t "$2" --arg w "$3" --arg l "$4" --arg s "${5:-main}" --arg p "$plot_place" '
 		.[] | select(.kind=="throughput" and .dir==$d and .transport==$t and .wait==$w
-			and .label==$l and (.series==$s) and (.phase // "first")=="first")
+			and .label==$l and (.series==$s) and (.phase // "first")=="first" and ok and at($p))
 		| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max)"'
 }
 # the file's phases: msg MB/s min max ns-per-call
 phase() { # dir transport phase label
-	q --arg d "$1" --arg t "$2" --arg p "$3" --arg l "$4" '.[] | select(.transport==$t
-		and .kind=="throughput" and .dir==$d and .phase==$p and .label==$l)
+	q --arg d "$1" --arg t "$2" --arg ph "$3" --arg l "$4" '.[] | select(.transport==$t
+		and .kind=="throughput" and .dir==$d and .phase==$ph and .label==$l and ok)
 		| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max) \(.ns_per_syscall)"'
 }
-ceiling() {
-	q '[.[] | select(.series=="ceiling" and .label=="huge=never")] | unique_by(.msg)[]
-		| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max)"'
-}
-ceiling >data/plot-ceiling.dat
+q '[.[] | select(.series=="ceiling" and .label=="huge=never" and ok)] | unique_by(.msg)[]
+	| "\(.msg) \(.mbps_median) \(.mbps_min) \(.mbps_max)"' >data/plot-ceiling.dat
 for d in c2h h2c; do
 	while read -r t w; do
 		series "$d" "$t" "$w" huge=never >"data/plot-$d-$(tag "$t" "$w").dat"
@@ -72,13 +208,18 @@ for d in c2h h2c; do
 		done
 	done
 done
-q '[.[] | select(.series=="ring-size" and .label=="huge=never")] | group_by(.msg)[]
+q --arg p "$plot_place" '[.[] | select(.series=="ring-size" and .label=="huge=never" and ok and at($p))]
+	| group_by(.msg)[]
 	| (.[0].msg|tostring) + " " + ([.[] | "\(.ring):\(.mbps_median)"] | join(" "))' >data/plot-ringsize.raw
+# every timed figure in the order measured: n, other CPU, round trip, disturbed
+q '[.[] | select(timed and has("other_cpu"))] | to_entries[]
+	| "\(.key) \(.value.other_cpu) \(.value.rtt_ns_before // 0) \(if .value.disturbed then 1 else 0 end)"' \
+	>data/plot-disturbance.dat
 
 # ------------------------------------------------------------------- plots
 # One gnuplot per plot, from bench/plots/: gp [-e VARS] SCRIPT.gp...
 gp() {
-	local args=()
+	local args=(-e "place='$plot_place'")
 	while [ $# -gt 0 ]; do
 		case $1 in
 		-e) args+=("$1" "$2") && shift ;;
@@ -96,6 +237,8 @@ for d in c2h h2c; do
 done
 gp common.gp sizes.gp file-syscalls.gp
 gp common.gp sizes.gp huge.gp
+have data/plot-disturbance.dat && gp -e "near_ns=$(q '[.[] | select(.kind=="run")][0].near_ns // 250')" \
+	common.gp disturbance.gp
 
 # ring-size sweep: one line per message size
 if have data/plot-ringsize.raw; then
@@ -107,10 +250,10 @@ if have data/plot-ringsize.raw; then
 	gp -e "msgs='${msgs[*]}'" common.gp sizes.gp ring-size.gp
 fi
 
-# latency: p50/p99/p99.9 per transport, 8 B and 4 KiB
-q '.[] | select(.kind=="latency" and .label=="huge=never")
-	| "\"\(.transport)\(if .wait=="-" then "" else " "+.wait end) \(if .msg==8 then "8B" else "4K" end)\" \(.p50_ns/1000) \(.p99_ns/1000) \(.p999_ns/1000)"' >data/plot-latency.dat
-gp latency.gp
+# latency: p50/p99/p99.9 per transport and size
+q --arg p "$plot_place" '.[] | select(.kind=="latency" and .label=="huge=never" and ok and at($p))
+	| "\"\(.transport)\(if .wait=="-" then "" else " "+.wait end) \(if .msg>=1024 then "\(.msg/1024)K" else "\(.msg)B" end)\" \(.p50_ns/1000) \(.p99_ns/1000) \(.p999_ns/1000)"' >data/plot-latency.dat
+have data/plot-latency.dat && gp latency.gp
 
 # lifecycle bars and the dd curve
 if have lifecycle-run.json; then
@@ -134,30 +277,260 @@ if have scale.jsonl; then
 fi
 
 # ---------------------------------------------------------------- report.md
-tp() { # transport dir wait msg [label] -> MB/s median
-	q --arg t "$1" --arg d "$2" --arg w "$3" --argjson m "$4" --arg l "${5:-huge=never}" '
-		[.[] | select(.kind=="throughput" and .transport==$t and .dir==$d and .wait==$w
-		 and .msg==$m and .label==$l and (.series=="main" or .series=="file"
-		 or .series=="ceiling") and ((.phase // "first")=="first"))][0].mbps_median // empty'
+m() { jq -r ".$1 // empty" "$M"; }
+# hyperfine's scripts, watched whole by chanbench --observe: true, false,
+# or "" when the run did not watch them
+observed() { have observe.jsonl && jq -rs --arg n "$1" '[.[] | select(.name==$n)][0].disturbed // empty' observe.jsonl; }
+obs_note() {
+	have observe.jsonl && jq -rs --arg n "$1" '[.[] | select(.name==$n)][0]
+		| if . == null then empty else "other processes \(.other_cpu) of a CPU over \(.wall_s) s" end' observe.jsonl
 }
-lat() { # transport wait msg field
-	q --arg t "$1" --arg w "$2" --argjson m "$3" --arg f "$4" '
-		[.[] | select(.kind=="latency" and .transport==$t and .wait==$w and .msg==$m
-		 and .label=="huge=never")][0][$f] // empty'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print ""; else printf "%.3f", a / b }'; }
-verdict() { # value op limit
-	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
-		if (v == "") { print "not measured"; exit }
-		ok = (op == ">=") ? v >= l : v <= l
-		if (ok) print "**met**"; else if (op == ">=") printf "**missed** by %.0f%%\n", 100 * (l - v) / l
-		else printf "**missed** by %.0f%%\n", 100 * (v - l) / l }'
-}
-
-m() { jq -r ".$1" "$M"; }
 nverify=$(q '[.[] | select(.kind=="verify")] | length')
 nbad=$(q '[.[] | select(.kind=="verify" and .ok!=true)] | length')
 nseq=$(q '[.[] | select((.seq_errors // 0) > 0)] | length')
+nchanged=$(q '[.[] | select(timed and pl=="changed")] | length')
+threshold=$(q '[.[] | select(.kind=="run")][0].disturbed_cpu // 0.1')
+attempts=$(q '[.[] | select(.kind=="run")][0].max_attempts // "n/a"')
+near_ns=$(q '[.[] | select(.kind=="run")][0].near_ns // "n/a"')
+
+# The plain statement at the top: how far to trust what follows.
+trust() {
+	local qj asked got oc waited trust_word
+	echo "## How far to trust this report"
+	echo
+	echo "- **Run:** \`make bench PROFILE=$(m profile)\` at commit \`$(m commit)\`, $(m date)."
+	qj=$(jq -c '.quiet // empty' "$M")
+	if [ -z "$qj" ]; then
+		echo "- **Quiet:** this run did not record how busy the machine was when it began."
+	else
+		asked=$(jq -r .asked_s <<<"$qj")
+		got=$(jq -r .quiet <<<"$qj")
+		oc=$(jq -r .other_cpu <<<"$qj")
+		waited=$(jq -r .waited_s <<<"$qj")
+		if [ "$asked" != 0 ]; then
+			if [ "$got" = true ]; then
+				echo "- **Quiet:** waited for the machine to go quiet (WAIT_QUIET=$asked) and it did after $waited s: other processes used $oc of a CPU over the last 2 s."
+			else
+				echo "- **Quiet:** waited $waited s for the machine to go quiet (WAIT_QUIET=$asked) and it **did not**: other processes still used $oc of a CPU over the last 2 s."
+			fi
+		else
+			echo "- **Quiet:** did not wait for quiet (WAIT_QUIET=0); when it began, other processes used $oc of a CPU over 2 s: $([ "$got" = true ] && echo quiet || echo "**not quiet**")."
+		fi
+	fi
+	if [ "$measured" != true ]; then
+		echo "- **Disturbance and placement: not measured.** These records predate chanbench's measure of other processes' CPU use and of placement: every figure below counts as undisturbed, placement unknown, and nothing says whether that is so."
+		trust_word="unknown"
+	else
+		echo "- **Placements seen:** $(for p in $seen; do printf '%s: %s; ' "$p" "$(place_note "$p")"; done | sed 's/; $//')$([ -z "$seen" ] && echo "none")$([ "$nchanged" -gt 0 ] && echo "; $nchanged figure(s) saw the placement change while measured")."
+		if [ "$nseen" -gt 1 ]; then
+			echo "  The hypervisor moved the two vCPUs during the run: each placement's figures are shown and judged apart."
+		fi
+		echo "- **Disturbed:** $ndist of $ntimed timed figures (other processes above $threshold of a CPU while one was measured, or the placement changed meanwhile; each was measured up to $attempts times). **Every summary, ratio, plot and verdict below is taken from undisturbed figures only**; a target whose figures were all disturbed gets \"no verdict: disturbed\"."
+		for n in lifecycle scale; do
+			if [ -n "$(observed "$n")" ]; then
+				echo "- **$n (hyperfine):** $(obs_note "$n")$([ "$(observed "$n")" = true ] && echo ": **disturbed**, its targets get no verdict" || echo ": undisturbed")."
+			fi
+		done
+		if [ "$ntimed" -gt 0 ] && [ "$ndist" -eq "$ntimed" ]; then
+			trust_word="**none**: every figure was disturbed; this run says nothing about speed. Run again on a quiet machine: \`make bench WAIT_QUIET=120\`"
+		elif [ "$ndist" -gt 0 ] && [ $((ndist * 4)) -ge "$ntimed" ]; then
+			trust_word="**poor**: a quarter or more of the figures were disturbed, and what is left may be missing whole series. Run again on a quiet machine: \`make bench WAIT_QUIET=120\`"
+		elif [ "$ndist" -gt 0 ] || [ "$(jq -r '.quiet.quiet // true' "$M")" != true ]; then
+			trust_word="**fair**: a few figures were disturbed (left out of every verdict) or the machine was not quiet at the start"
+		else
+			trust_word="**good**: no figure was disturbed"
+		fi
+	fi
+	echo
+	echo "Trust: $trust_word."
+	echo
+}
+
+# One placement's summary: ratio to the memcpy ceiling, c2h.
+summary() { # place
+	local p=$1 sr t w line d s v c
+	echo "| transport | 4 KiB | 64 KiB | 1 MiB | 4 MiB |"
+	echo "| --- | --- | --- | --- | --- |"
+	while read -r sr t w; do
+		line="| $t"
+		[ "$w" != - ] && line+=" $w"
+		[ "$sr" = file ] && line+=" (first write, bs = size)"
+		d=c2h
+		[ "$sr" = ceiling ] && d=-
+		for s in 4096 65536 1048576 4194304; do
+			if [ "$sr" = ceiling ]; then v=$(ceil "$s"); else v=$(val "$p" "$(sel "$t" "$d" "$w" "$s" "$sr")"); fi
+			c=$(ceil "$s")
+			if isnum "$v"; then
+				line+=" | $(fmt "$v" 0) MB/s ($(cellu "$(ratio "$v" "$c")" 3 ×))"
+			else line+=" | $(cell "$v")"; fi
+		done
+		echo "$line |"
+	done < <(lines huge=never | awk '$1 == "ceiling" || $1 == "main" || $1 == "file"')
+}
+
+# The ring against the best unix figure, 64 KiB to 1 MiB, one placement.
+ring_vs_unix() { # place
+	local p=$1 s r u
+	echo "| message | ring (better of spin, adaptive) MB/s | best unix MB/s | unix settings | ring / unix |"
+	echo "| --- | --- | --- | --- | --- |"
+	for s in $(q '[.[] | select(.kind=="throughput" and .transport=="unix" and .msg>=65536 and .msg<=1048576) | .msg] | unique[]'); do
+		r=$(fast "$p" ring "$s")
+		u=$(bestunix "$p" "$s")
+		echo "| $(iec "$s") | $(cell "$r") | $(cell "$u") | $(q --arg p "$p" --argjson m "$s" '[.[] | select(.kind=="throughput" and .transport=="unix" and .dir=="c2h" and .msg==$m and .label=="huge=never" and ok and at($p))] | max_by(.mbps_median) | .settings // "n/a"') | $(cellu "$(ratio "$r" "$u")" 2 ×) |"
+	done
+}
+
+# The ring against memcpy at 1 and 4 MiB and against the memory copy.
+ring_vs_memory() { # place
+	local p=$1 s r c mem
+	mem=$(memory)
+	echo "| message | ring (better of spin, adaptive) MB/s | memcpy at the size MB/s | ring / memcpy | memory copy MB/s | ring / memory copy |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	for s in 1048576 4194304; do
+		r=$(fast "$p" ring "$s")
+		c=$(ceil "$s")
+		echo "| $(iec "$s") | $(cell "$r") | $(cell "$c") | $(cellu "$(ratio "$r" "$c")" 3 ×) | $(cell "$mem") | $(cellu "$(ratio "$r" "$mem")" 3 ×) |"
+	done
+}
+
+# Zero-copy beside the copying ring, one placement.
+zc_vs_ring() { # place
+	local p=$1 s z r
+	echo "| message | zc MB/s | zc messages/s | ring MB/s | ring messages/s | zc / ring |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	for s in $(q '[.[] | select(.kind=="throughput" and .transport=="zc" and .series=="main") | .msg] | unique[]'); do
+		z=$(fast "$p" zc "$s")
+		r=$(fast "$p" ring "$s")
+		echo "| $(iec "$s") | $(cell "$z") | $(cell "$(ratio "$z" "$(awk -v m="$s" 'BEGIN { print m / 1e6 }')")" 0) | $(cell "$r") | $(cell "$(ratio "$r" "$(awk -v m="$s" 'BEGIN { print m / 1e6 }')")" 0) | $(cellu "$(ratio "$z" "$r")" 2 ×) |"
+	done
+	echo
+	echo "Latency of small messages, one way container → host (p50 / p99, µs; \"rtt/2\": half the round trip where the one-way figure is not recorded):"
+	echo
+	echo "| message | wait | zc p50 | zc p99 | ring p50 | ring p99 |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	for s in $(q '[.[] | select(.kind=="latency" and .transport=="zc" and .msg<=4096) | .msg] | unique[]'); do
+		for w in spin adaptive; do
+			local row
+			row="| $(iec "$s") | $w"
+			for t in zc ring; do
+				for pc in 50 99; do
+					local v
+					v=$(lat "$p" "$t" "$w" "$s" "oneway_c2h_p${pc}_ns")
+					if isnum "$v"; then row+=" | $(fmt "$(us "$v")" 3)"
+					else
+						v=$(lat "$p" "$t" "$w" "$s" "p${pc}_ns")
+						if isnum "$v"; then row+=" | $(fmt "$(awk -v v="$v" 'BEGIN { print v / 2000 }')" 3) (rtt/2)"; else row+=" | $(cell "$v")"; fi
+					fi
+				done
+			done
+			echo "$row |"
+		done
+	done
+}
+
+# The ring's store modes side by side, one placement.
+stores() { # place
+	local p=$1 t s st v row
+	echo "| transport | message | temporal MB/s | nt MB/s | auto MB/s | auto stored as (switches) |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	for t in $(q '[.[] | select(.series=="store") | .transport] | firsts | join(" ")'); do
+		for s in $(q --arg t "$t" '[.[] | select(.series=="store" and .transport==$t) | .msg] | unique[]'); do
+			row="| $t | $(iec "$s")"
+			for st in temporal nt auto; do
+				v=$(val "$p" ".kind==\"throughput\" and .transport==\"$t\" and .series==\"store\" and .msg==$s and .store==\"$st\" and .label==\"huge=never\"")
+				row+=" | $(cell "$v")"
+			done
+			v=$(q --arg p "$p" --arg t "$t" --argjson m "$s" '[.[] | select(.series=="store" and .transport==$t and .msg==$m and .store=="auto" and ok and at($p))][0]
+				| if . == null then "—" else "\(.store_used) (\(.store_switches))" end')
+			echo "$row | $v |"
+		done
+	done
+}
+
+# The targets of one placement (place "" : those of none).
+targets() { # place
+	local p=$1 r x mem zc rg sp50 ap50 v nd s
+	local -a xs
+	case $p in
+	far)
+		r=$(fast far ring 1048576)
+		mem=$(memory)
+		x=$(ratio "$r" "$mem")
+		echo "| ring c→h at 1 MiB ≥ 0.9× the memory copy (memcpy of $(iec "$(memory_msg)")) | far | ring $(cell "$r"), memory copy $(cellu "$mem" 0 " MB/s"): $(cellu "$x" 3 ×) | $(verdict "$x" ">=" 0.9) |"
+		xs=()
+		for s in $(q '[.[] | select(.kind=="throughput" and .transport=="unix" and .msg>=65536 and .msg<=1048576) | .msg] | unique[]'); do
+			xs+=("$(ratio "$(fast far ring "$s")" "$(bestunix far "$s")")")
+		done
+		read -r v nd <<<"$(minof "${xs[@]}")"
+		echo "| ring c→h 64 KiB–1 MiB beats the best unix figure | far | smallest ratio $(cellu "$v" 2 ×)$([ "$nd" -gt 0 ] && echo ", $nd size(s) disturbed") | $(verdict "$v" ">=" 1 "$nd") |"
+		;;
+	near)
+		xs=()
+		for s in 1048576 4194304; do
+			xs+=("$(ratio "$(fast near ring "$s")" "$(ceil "$s")")")
+		done
+		read -r v nd <<<"$(minof "${xs[@]}")"
+		echo "| ring c→h ≥ 0.75× memcpy at 1 MiB and at 4 MiB | near | 1 MiB $(cellu "${xs[0]}" 3 ×), 4 MiB $(cellu "${xs[1]}" 3 ×) | $(verdict "$v" ">=" 0.75 "$nd") |"
+		xs=()
+		for s in $(q '[.[] | select(.kind=="throughput" and .transport=="unix" and .msg>=65536 and .msg<=1048576) | .msg] | unique[]'); do
+			xs+=("$(ratio "$(fast near ring "$s")" "$(bestunix near "$s")")")
+		done
+		read -r v nd <<<"$(minof "${xs[@]}")"
+		echo "| ring c→h 64 KiB–1 MiB ≥ 3× the best unix figure | near | smallest ratio $(cellu "$v" 2 ×)$([ "$nd" -gt 0 ] && echo ", $nd size(s) disturbed") | $(verdict "$v" ">=" 3 "$nd") |"
+		;;
+	esac
+	if [ -n "$p" ]; then
+		if [ -n "$(q '[.[] | select(.transport=="zc")][0] // empty | .transport')" ]; then
+			zc=$(fast "$p" zc 1048576)
+			rg=$(fast "$p" ring 1048576)
+			x=$(ratio "$zc" "$rg")
+			echo "| zero-copy ≥ 1.5× the copying ring at 1 MiB | $p | zc $(cell "$zc"), ring $(cellu "$rg" 0 " MB/s"): $(cellu "$x" 2 ×) | $(verdict "$x" ">=" 1.5) |"
+		else
+			echo "| zero-copy ≥ 1.5× the copying ring at 1 MiB | $p | this chanbench has no zero-copy transport | not measured |"
+		fi
+		sp50=$(lat "$p" ring spin 8 p50_ns)
+		ap50=$(lat "$p" ring adaptive 8 p50_ns)
+		echo "| ring spin round trip p50 < 0.5 µs (8 B) | $p | $(cellu "$(us "$sp50")" 3 " µs") | $(verdict "$(us "$sp50")" "<=" 0.5) |"
+		x=$(ratio "$ap50" "$sp50")
+		echo "| adaptive p50 within 2× spin p50 (busy) | $p | $(cellu "$(us "$ap50")" 3 " µs"), $(cellu "$x" 3 ×) | $(verdict "$x" "<=" 2) |"
+		return
+	fi
+	# Targets of one side at a time, or of whole commands: any placement.
+	v=$(val "*" '.kind=="idle" and .wait=="adaptive" and .label=="huge=never"' cpu_fraction)
+	x=$(val "*" '.kind=="idle" and .wait=="spin" and .label=="huge=never"' cpu_fraction)
+	isnum "$v" && v=$(awk -v v="$v" 'BEGIN { print 100 * v }')
+	isnum "$x" && x=$(awk -v v="$x" 'BEGIN { print 100 * v }')
+	echo "| adaptive: no busy CPU when idle | any | $(cellu "$v" 2 %) of a CPU while waiting (spin: $(cellu "$x" 0 %)) | $(verdict "$v" "<=" 5) |"
+	v=$(val "*" "$(sel file c2h - 1024 file)")
+	echo "| file at bs=1024 ≥ 438 MB/s (c→h, first write) | any | $(cellu "$v" 0 " MB/s") | $(verdict "$v" ">=" 438) |"
+	local dch="" hvr="" sx="" hc="" rc="" s1="" sn="" nmax=""
+	if have lifecycle-run.json; then
+		dch=$(jq -r '(.results[1].median - .results[0].median) * 1000' lifecycle-run.json)
+		[ "$(observed lifecycle)" = true ] && dch=disturbed
+	fi
+	if have lifecycle-runc.json; then
+		hc=$(jq -r '.results[0].median*1000' lifecycle-runc.json)
+		rc=$(jq -r '.results[1].median*1000' lifecycle-runc.json)
+		hvr=$(ratio "$hc" "$rc")
+		[ "$(observed lifecycle)" = true ] && hvr=disturbed
+	fi
+	if have scale.jsonl; then
+		s1=$(awk 'NR == 1 { print $7 }' data/plot-scale.dat)
+		sn=$(awk 'END { print $7 }' data/plot-scale.dat)
+		nmax=$(jq -rs '.[-1].n' scale.jsonl)
+		sx=$(ratio "$sn" "$s1")
+		[ "$(observed scale)" = true ] && sx=disturbed
+	fi
+	# hyperfine's figures: watched whole, or not at all (older runs)
+	local lw="" sw=""
+	if [ "$measured" = true ]; then
+		[ -z "$(observed lifecycle)" ] && lw=" (not watched for disturbance)"
+		[ -z "$(observed scale)" ] && sw=" (not watched for disturbance)"
+	fi
+	echo "| run --rm with a channel ≤ 2 ms more than without (median) | any | $(cellu "$dch" 2 " ms") more$lw | $(verdict "$dch" "<=" 2) |"
+	echo "| hcrun run --rm true ≤ 0.5× runc run | any | $(fmt "$hc" 2) ms vs $(fmt "$rc" 2) ms: $(cellu "$hvr" 3 ×)$lw | $(verdict "$hvr" "<=" 0.5) |"
+	echo "| hcrun's own part of run --rm at n = ${nmax:-10000} ≤ 1.2× at n = 1 | any | $(fmt "$s1" 2) ms → $(fmt "$sn" 2) ms: $(cellu "$sx" 3 ×)$sw | $(verdict "$sx" "<=" 1.2) |"
+}
 
 {
 	cat <<EOF
@@ -165,9 +538,12 @@ nseq=$(q '[.[] | select((.seq_errors // 0) > 0)] | length')
 
 Written by \`make bench PROFILE=$(m profile)$([ "$(m pinned)" != none ] && echo " PIN=$(m pinned)")\`
 (bench/run.sh) at commit \`$(m commit)\`; every figure below comes from the raw
-JSON beside this file (\`chanbench.jsonl\`, \`lifecycle-*.json\`, \`scale*.json*\`)
-and can be redrawn with \`bench/report.sh DIR\`.
+JSON beside this file (\`chanbench.jsonl\`, \`lifecycle-*.json\`, \`scale*.json*\`,
+\`observe.jsonl\`) and can be redrawn with \`bench/report.sh DIR\`.
 
+EOF
+	trust
+	cat <<EOF
 ## The machine
 
 | | |
@@ -180,86 +556,130 @@ and can be redrawn with \`bench/report.sh DIR\`.
 | channel tmpfs (host mount) | \`$(m tmpfs)\` |
 | shmem THP (sysfs) | \`$(m shmem_thp)\` |
 | pinned | $(m pinned) (host side, container side) |
+| placement | $([ "$measured" = true ] && echo "near below $near_ns ns of spin round trip between the two pinned CPUs, far at or above; seen: ${places:-none}" || echo "not measured") |
+| other processes' CPU from | $(q '[.[] | select(.kind=="run")][0].busy_source // "not measured"') |
 
 Correctness: $nverify verify passes (every byte compared, checksums of both
 sides), $nbad mismatched; $nseq figures with a sequence-number error.
 
-## Summary: ratio to the memcpy ceiling (container → host, median MB/s)
+## Targets
+
+Verdicts from undisturbed figures only, each in the placement it is set
+for (near: the two CPUs share a cache; far: they do not). A target whose
+figures were all disturbed is "no verdict: disturbed"; one set for a
+placement this run did not see is "not measured in this placement".
+"The ring" is the better of its spin and adaptive main series.
+
+| target | placement | measured | verdict |
+| --- | --- | --- | --- |
+EOF
+	for p in near far; do
+		if [[ " $seen " == *" $p "* ]]; then
+			targets "$p"
+		else
+			case $p in
+			near)
+				echo "| ring c→h ≥ 0.75× memcpy at 1 MiB and at 4 MiB | near | this run saw no near placement | not measured in this placement |"
+				echo "| ring c→h 64 KiB–1 MiB ≥ 3× the best unix figure | near | this run saw no near placement | not measured in this placement |"
+				;;
+			far)
+				echo "| ring c→h at 1 MiB ≥ 0.9× the memory copy | far | this run saw no far placement | not measured in this placement |"
+				echo "| ring c→h 64 KiB–1 MiB beats the best unix figure | far | this run saw no far placement | not measured in this placement |"
+				;;
+			esac
+		fi
+	done
+	for p in $seen; do
+		case $p in near | far) ;; *) targets "$p" ;; esac
+	done
+	targets ""
+
+	for p in $places; do
+		cat <<EOF
+
+## Summary, $p placement: ratio to the memcpy ceiling (container → host, median MB/s)
 
 The ceiling is one thread's memcpy between the same buffers at the same size,
 in the same run. Every transport copies each byte at least twice (in and out),
-so 1.0 would mean the two copies overlap perfectly on two cores.
+so 1.0 would mean the two copies overlap perfectly on two cores. Undisturbed
+figures in the $p placement only; "—": measured in another placement only.
 
-| transport | 4 KiB | 64 KiB | 1 MiB | 4 MiB |
-| --- | --- | --- | --- | --- |
 EOF
-	while read -r sr t w; do
-		line="| $t"
-		[ "$w" != - ] && line+=" $w"
-		[ "$sr" = file ] && line+=" (first write, bs = size)"
-		d=c2h
-		[ "$sr" = ceiling ] && d=-
-		for s in 4096 65536 1048576 4194304; do
-			v=$(tp "$t" "$d" "$w" "$s")
-			c=$(tp "$ceil_t" - - "$s")
-			if [ -z "$v" ]; then line+=" | n/a"; else line+=" | $(fmt "$v" 0) MB/s ($(ratio "$v" "$c")×)"; fi
-		done
-		echo "$line |"
-	done < <(lines huge=never | awk '$1 == "ceiling" || $1 == "main" || $1 == "file"')
+		summary "$p"
+		cat <<EOF
 
-	# ---- targets
-	c1m=$(tp "$ceil_t" - - 1048576)
-	ra1m=$(tp ring c2h adaptive 1048576)
-	rs1m=$(tp ring c2h spin 1048576)
-	best1m=$(awk -v a="$ra1m" -v b="$rs1m" 'BEGIN { print (a > b ? a : b) }')
-	minx=""
-	for s in 65536 262144 1048576; do
-		r=$(tp ring c2h adaptive "$s")
-		u=$(tp unix c2h - "$s")
-		x=$(ratio "$r" "$u")
-		[ -n "$x" ] && minx=$(awk -v a="$minx" -v b="$x" 'BEGIN { print (a == "" || b < a) ? b : a }')
+### The ring against the best unix figure ($p)
+
+EOF
+		ring_vs_unix "$p"
+		cat <<EOF
+
+### The ring against memcpy and the memory copy ($p)
+
+The memory copy is one memcpy of $(iec "$(memory_msg)"), far more than the
+caches hold: what the memory itself moves.
+
+EOF
+		ring_vs_memory "$p"
+		if [ -n "$(q '[.[] | select(.transport=="zc")][0] // empty | .transport')" ]; then
+			cat <<EOF
+
+### Zero-copy beside the copying ring ($p)
+
+Container → host; each the better of its spin and adaptive main series.
+
+EOF
+			zc_vs_ring "$p"
+		fi
+		if [ -n "$(q '[.[] | select(.series=="store")][0] // empty | .series')" ]; then
+			cat <<EOF
+
+### Store modes ($p)
+
+Container → host, spinning: the producer's plain (temporal) stores,
+non-temporal (nt) stores, and auto, which chooses while it runs.
+
+EOF
+			stores "$p"
+		fi
 	done
-	sp50=$(lat ring spin 8 p50_ns)
-	ap50=$(lat ring adaptive 8 p50_ns)
-	aidle=$(q '[.[] | select(.kind=="idle" and .wait=="adaptive")][0].cpu_fraction // empty')
-	sidle=$(q '[.[] | select(.kind=="idle" and .wait=="spin")][0].cpu_fraction // empty')
-	f1k=$(tp file c2h - 1024)
-	if have lifecycle-run.json; then
-		r0=$(jq -r '.results[0].median*1000' lifecycle-run.json)
-		r1=$(jq -r '.results[1].median*1000' lifecycle-run.json)
-		dch=$(awk -v a="$r1" -v b="$r0" 'BEGIN { printf "%.2f", a - b }')
-	fi
-	if have lifecycle-runc.json; then
-		hc=$(jq -r '.results[0].median*1000' lifecycle-runc.json)
-		rc=$(jq -r '.results[1].median*1000' lifecycle-runc.json)
-		hvr=$(ratio "$hc" "$rc")
-	fi
-	if have scale.jsonl; then
-		s1=$(awk 'NR == 1 { print $7 }' data/plot-scale.dat)
-		sn=$(awk 'END { print $7 }' data/plot-scale.dat)
-		nmax=$(jq -rs '.[-1].n' scale.jsonl)
-		sx=$(ratio "$sn" "$s1")
-	fi
-	cat <<EOF
 
-## Targets
+	if [ -n "$(q '[.[] | select((.settings // "") != "")][0] // empty | .transport')" ]; then
+		cat <<EOF
 
-| target | measured | verdict |
-| --- | --- | --- |
-| ring c→h at 1 MiB ≥ 0.7× memcpy | adaptive $(fmt "$ra1m" 0), spin $(fmt "$rs1m" 0) MB/s; ceiling $(fmt "$c1m" 0): $(ratio "$best1m" "$c1m")× | $(verdict "$(ratio "$best1m" "$c1m")" ">=" 0.7) |
-| ring c→h 64 KiB–1 MiB ≥ 3× unix | smallest ratio $(fmt "$minx" 2)× | $(verdict "$minx" ">=" 3) |
-| ring spin round trip p50 < 0.5 µs (8 B) | $(fmt "$(awk -v v="$sp50" 'BEGIN { if (v != "") print v / 1000 }')" 3) µs | $(verdict "$(awk -v v="$sp50" 'BEGIN { if (v != "") print v / 1000 }')" "<=" 0.5) |
-| adaptive p50 within 2× spin p50 (busy) | $(fmt "$(awk -v v="$ap50" 'BEGIN { if (v != "") print v / 1000 }')" 3) µs, $(ratio "$ap50" "$sp50")× | $(verdict "$(ratio "$ap50" "$sp50")" "<=" 2) |
-| adaptive: no busy CPU when idle | $(fmt "$(awk -v v="$aidle" 'BEGIN { if (v != "") print 100 * v }')" 2)% of a CPU while waiting (spin: $(fmt "$(awk -v v="$sidle" 'BEGIN { if (v != "") print 100 * v }')" 0)%) | $(verdict "$(awk -v v="$aidle" 'BEGIN { if (v != "") print 100 * v }')" "<=" 5) |
-| file at bs=1024 ≥ 438 MB/s (c→h, first write) | $(fmt "$f1k" 0) MB/s | $(verdict "$f1k" ">=" 438) |
-| run --rm with a channel ≤ 2 ms more than without (median) | ${dch:-n/a} ms more | $(verdict "${dch:-}" "<=" 2) |
-| hcrun run --rm true ≤ 0.5× runc run | $(fmt "${hc:-}" 2) ms vs $(fmt "${rc:-}" 2) ms: ${hvr:-n/a}× | $(verdict "${hvr:-}" "<=" 0.5) |
-| hcrun's own part of run --rm at n = ${nmax:-10000} ≤ 1.2× at n = 1 | $(fmt "${s1:-}" 2) ms → $(fmt "${sn:-}" 2) ms: ${sx:-n/a}× | $(verdict "${sx:-}" "<=" 1.2) |
+## The baselines' settings
 
+What each transport's ends were granted (buffer sizes asked and given).
+
+| transport | settings |
+| --- | --- |
 EOF
+		q '[.[] | select(.kind=="throughput" and (.settings // "") != "") | [.transport, .settings]] | unique[] | "| \(.[0]) | \(.[1]) |"'
+	fi
+
+	if [ "$measured" = true ]; then
+		cat <<EOF
+
+## Disturbance and placement, figure by figure
+
+![disturbance](disturbance.svg)
+
+Each timed figure in the order measured: how much CPU other processes used
+while it was (the threshold: $threshold of a CPU) and the spin round trip
+between the two pinned CPUs just before it. Disturbed figures per transport:
+
+| transport | figures | disturbed | by other processes | by a placement change | measured more than once |
+| --- | --- | --- | --- | --- | --- |
+EOF
+		q '[.[] | select(timed)] | group_by(.transport)[]
+			| "| \(.[0].transport) | \(length) | \([.[] | select(ok | not)] | length) | \([.[] | select((.disturbed_by // "") | test("cpu"))] | length) | \([.[] | select((.disturbed_by // "") | test("placement"))] | length) | \([.[] | select((.attempts // 1) > 1)] | length) |"'
+	fi
 
 	cat <<EOF
+
 ## Throughput
+
+$(if [ "$ndist" -lt "$ntimed" ]; then echo "Plots: undisturbed figures in the $plot_place placement."; else echo "Plots: none, every figure was disturbed."; fi)
 
 ![container to host](throughput-c2h.svg)
 
@@ -271,11 +691,13 @@ below uses adaptive waiting.
 
 ![ring size](ring-size.svg)
 
-| transport | dir | wait | message | median MB/s | min | max | × memcpy |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+Every figure; a disturbed one is marked and is in no summary or verdict.
+
+| transport | dir | wait | message | median MB/s | min | max | × memcpy | placement | other CPU | attempts |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
 	q '.[] | select(.kind=="throughput" and .series=="main" and .label=="huge=never")
-		| "| \(.transport) | \(.dir) | \(.wait) | \(.msg) | \(.mbps_median) | \(.mbps_min) | \(.mbps_max) | \(.ratio_to_memcpy) |"'
+		| "| \(.transport) | \(.dir) | \(.wait) | \(.msg) | \(.mbps_median)\(if ok then "" else " *disturbed*" end) | \(.mbps_min) | \(.mbps_max) | \(.ratio_to_memcpy) | \(pl) | \(.other_cpu // "n/a") | \(.attempts // "n/a") |"'
 
 	cat <<EOF
 
@@ -292,8 +714,8 @@ ring makes no system call while neither side waits.
 EOF
 	q '. as $all | .[] | select(.transport=="file" and .kind=="throughput" and .label=="huge=never")
 		| . as $f | ([$all[] | select(.transport=="ring" and .wait=="adaptive" and .series=="main"
-		   and .dir==$f.dir and .msg==$f.msg and .label=="huge=never")][0].mbps_median // "n/a") as $r
-		| "| \(.dir) | \(.msg) | \(.phase) | \(.mbps_median) | \(.syscalls_per_mib) | \(.ns_per_syscall) | \($r) |"'
+		   and .dir==$f.dir and .msg==$f.msg and .label=="huge=never")][0] | if . == null then "n/a" elif ok then .mbps_median else "*disturbed*" end) as $r
+		| "| \(.dir) | \(.msg) | \(.phase) | \(.mbps_median)\(if ok then "" else " *disturbed*" end) | \(.syscalls_per_mib) | \(.ns_per_syscall) | \($r) |"'
 
 	cat <<EOF
 
@@ -301,11 +723,11 @@ EOF
 
 ![latency](latency.svg)
 
-| transport | wait | message | p50 µs | p99 µs | p99.9 µs | min µs | iterations |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| transport | wait | message | p50 µs | p99 µs | p99.9 µs | min µs | iterations | placement |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 EOF
 	q '.[] | select(.kind=="latency" and .label=="huge=never")
-		| "| \(.transport) | \(.wait) | \(.msg) | \(.p50_ns/1000) | \(.p99_ns/1000) | \(.p999_ns/1000) | \(.min_ns/1000) | \(.iters) |"'
+		| "| \(.transport) | \(.wait) | \(.msg) | \(.p50_ns/1000)\(if ok then "" else " *disturbed*" end) | \(.p99_ns/1000) | \(.p999_ns/1000) | \(.min_ns/1000) | \(.iters) | \(pl) |"'
 	cat <<EOF
 
 A consumer waiting with nothing to read (ring, for $(q '[.[] | select(.kind=="idle")][0].wait_ns/1e6 | round') ms):
@@ -313,14 +735,15 @@ A consumer waiting with nothing to read (ring, for $(q '[.[] | select(.kind=="id
 | wait | CPU used while waiting |
 | --- | --- |
 EOF
-	q '.[] | select(.kind=="idle" and .label=="huge=never") | "| \(.wait) | \(.cpu_fraction*100 | .*10 | round / 10)% |"'
+	q '.[] | select(.kind=="idle" and .label=="huge=never") | "| \(.wait) | \(.cpu_fraction*100 | .*10 | round / 10)%\(if ok then "" else " *disturbed*" end) |"'
 
 	cat <<EOF
 
 ## huge=within_size
 
 The channel was remounted \`-o remount,huge=within_size\` (the container sees
-the same superblock) and the ring and file passes run again.
+the same superblock) and the ring and file passes run again. Pairs of
+undisturbed figures in the same placement only.
 
 ![huge](huge.svg)
 
@@ -331,13 +754,16 @@ EOF
 		and ((.transport=="ring" and .wait=="adaptive" and .series=="main") or .transport=="file"))
 		| . as $h | ([$all[] | select(.label=="huge=never" and .kind=="throughput" and .dir=="c2h"
 		  and .transport==$h.transport and .wait==$h.wait and .msg==$h.msg and .series==$h.series
-		  and (.phase // "")==($h.phase // ""))][0].mbps_median) as $d
-		| "| \(.transport) \(.phase // .wait) | \(.msg) | \($d) | \(.mbps_median) | \(if $d then (.mbps_median/$d*100|round/100) else "n/a" end) |"'
+		  and (.phase // "")==($h.phase // ""))][0]) as $dr
+		| (if ($h | ok) and $dr != null and ($dr | ok) and ($dr | pl) == ($h | pl) then ($dr.mbps_median) else null end) as $d
+		| "| \(.transport) \(.phase // .wait) | \(.msg) | \($dr.mbps_median // "n/a")\(if $dr != null and ($dr | ok | not) then " *disturbed*" else "" end) | \(.mbps_median)\(if ok then "" else " *disturbed*" end) | \(if $d then (.mbps_median/$d*100|round/100) else "n/a" end) |"'
 
 	if have lifecycle-run.json; then
 		cat <<EOF
 
 ## Whole commands (hyperfine)
+
+$([ -n "$(observed lifecycle)" ] && echo "Watched whole by chanbench --observe: $(obs_note lifecycle)$([ "$(observed lifecycle)" = true ] && echo ": **disturbed**, no verdict is taken from these" || echo ": undisturbed")." || echo "Not watched for disturbance (this run has no observe.jsonl).")
 
 ![lifecycle](lifecycle.svg)
 
@@ -366,6 +792,8 @@ EOF
 		cat <<EOF
 
 ## Scale: one more channel while n exist
+
+$([ -n "$(observed scale)" ] && echo "Watched whole by chanbench --observe: $(obs_note scale)$([ "$(observed scale)" = true ] && echo ": **disturbed**, no verdict is taken from these" || echo ": undisturbed")." || echo "Not watched for disturbance (this run has no observe.jsonl).")
 
 ![scale](scale.svg)
 

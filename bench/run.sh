@@ -13,6 +13,8 @@
 #   3. bench/lifecycle.sh: whole commands under hyperfine (not in smoke);
 #   4. bench/scale.sh: the k-th channel's create+delete while n exist;
 #   5. bench/report.sh: report.md and the plots.
+# 3 and 4 run under chanbench --observe, which records how much CPU other
+# processes took meanwhile (OUT/observe.jsonl).
 # smoke checks correctness only (every checksum, every sequence number) and
 # takes seconds; no profile ever fails on a speed.
 #
@@ -176,12 +178,20 @@ if [ -n "$veth_made" ]; then
 	veth_made=
 fi
 
+# hyperfine's figures: chanbench cannot see inside them, so it watches each
+# script whole (OUT/observe.jsonl): how much CPU others used meanwhile.
+observe() {
+	local name=$1
+	shift
+	"$CB" --observe "$name" --json "$OUT/observe.jsonl" -- \
+		env PROFILE="$PROFILE" HCRUN="$HCRUN" "$@" "$OUT"
+}
 if [ "$PROFILE" != smoke ]; then
 	echo "== lifecycle (hyperfine)"
-	PROFILE=$PROFILE HCRUN=$HCRUN bench/lifecycle.sh "$OUT"
+	observe lifecycle bench/lifecycle.sh
 fi
 echo "== scale: the k-th channel while n exist"
-PROFILE=$PROFILE HCRUN=$HCRUN bench/scale.sh "$OUT"
+observe scale bench/scale.sh
 
 echo "== report"
 bench/report.sh "$OUT"

@@ -238,6 +238,7 @@ void store_fill(int nt, void *dst, int byte, size_t n);
 void store_fence(void);
 void storer_result(const struct storer *s, struct result *res);
 int parse_store(const char *name);
+int observe(const char *name, const char *json_path, double threshold, char *const argv[]);
 
 /* stream.c: transports through a descriptor */
 void write_all(int fd, const void *buf, size_t n);

@@ -166,6 +166,9 @@ static void usage(FILE *f)
 		   "Without a container side:\n"
 		   "  chanbench --probe-placement [--near-ns NS]\n"
 		   "      the spin round trip between every two CPUs: which pairs share a cache\n"
+		   "  chanbench --observe NAME --json FILE [--disturbed-cpu F] -- COMMAND...\n"
+		   "      run COMMAND; append to FILE how much CPU other processes used\n"
+		   "      meanwhile (for benchmarks chanbench does not time itself)\n"
 		   "  chanbench --wait-quiet SECONDS [--disturbed-cpu F]\n"
 		   "      wait up to SECONDS for a 2 s window in which other processes use at\n"
 		   "      most F of a CPU; prints one JSON object (quiet, waited_s, other_cpu)\n"
@@ -1000,6 +1003,7 @@ int main(int argc, char **argv)
 					   {"attempts", required_argument, NULL, 'A'},
 					   {"probe-placement", no_argument, NULL, 'X'},
 					   {"wait-quiet", required_argument, NULL, 'Q'},
+					   {"observe", required_argument, NULL, 'O'},
 					   {"help", no_argument, NULL, 'h'},
 					   /* the transports' settings */
 					   {"store", required_argument, NULL, 'Z'},
@@ -1007,6 +1011,7 @@ int main(int argc, char **argv)
 					   {"pipe-size", required_argument, NULL, 'F'},
 					   {NULL, 0, NULL, 0}};
 	int probe_placement = 0;
+	const char *observe_name = NULL;
 	double wait_quiet = -1;
 	const char *side = NULL, *profile = "quick";
 	struct ctx cx = {0};
@@ -1089,6 +1094,9 @@ int main(int argc, char **argv)
 		case 'X':
 			probe_placement = 1;
 			break;
+		case 'O':
+			observe_name = optarg;
+			break;
 		case 'Q':
 			if (!number(optarg, 0, 86400, &wait_quiet)) {
 				fprintf(stderr,
@@ -1125,6 +1133,13 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (observe_name) {
+		if (optind == argc || !opt.json_path) {
+			fprintf(stderr, "chanbench: --observe wants --json FILE and a command\n");
+			return 2;
+		}
+		return observe(observe_name, opt.json_path, opt.disturbed_cpu, argv + optind);
 	}
 	if (optind != argc) {
 		usage(stderr);

@@ -32,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -308,4 +310,68 @@ uint64_t pingpong_threads(int cpu_a, int cpu_b, uint32_t count)
 	pthread_join(th, NULL);
 	sched_setaffinity(0, sizeof(saved), &saved);
 	return t.err ? 0 : rtt;
+}
+
+/* ------------------------------------------------ a whole command, observed */
+
+/*
+ * --observe NAME -- COMMAND...: run COMMAND and say how much CPU other
+ * processes took meanwhile: the machine's busy time less COMMAND's and its
+ * descendants' (those waited for, which is every process a benchmark
+ * script starts and waits for) and our own. For the benchmarks chanbench
+ * does not time itself (hyperfine's, in bench/lifecycle.sh and
+ * bench/scale.sh): one figure for the whole command, a coarser one than a
+ * chanbench figure's. Appends one JSON line to json_path; the exit status
+ * is COMMAND's.
+ */
+int observe(const char *name, const char *json_path, double threshold, char *const argv[])
+{
+	struct rusage ru;
+	uint64_t w0, w1, busy0, busy1, self0, self1, kids;
+	double other;
+	int st;
+	pid_t pid;
+	FILE *f;
+
+	w0 = now_ns();
+	self0 = proc_cpu_ns();
+	busy0 = machine_busy_ns();
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "chanbench: --observe: %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			die("waitpid");
+	self1 = proc_cpu_ns();
+	busy1 = machine_busy_ns();
+	w1 = now_ns();
+	if (getrusage(RUSAGE_CHILDREN, &ru) < 0)
+		die("getrusage");
+	kids = (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+	       (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+	other = ((double)busy1 - (double)busy0 - (double)kids - (double)(self1 - self0)) /
+		(double)(w1 - w0);
+	if (other < 0)
+		other = 0;
+	f = fopen(json_path, "a");
+	if (!f)
+		die("open %s", json_path);
+	fprintf(f,
+		"{\"bench\":\"observe\",\"name\":\"%s\",\"wall_s\":%.1f,\"own_cpu\":%.3f,"
+		"\"other_cpu\":%.3f,\"disturbed\":%s,\"threshold\":%.3f,\"busy_source\":\"%s\","
+		"\"status\":%d}\n",
+		name, (double)(w1 - w0) / 1e9, (double)kids / (double)(w1 - w0), other,
+		other > threshold ? "true" : "false", threshold, busy_source_name(),
+		WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	if (fclose(f) != 0)
+		die("write %s", json_path);
+	printf("observe: %s: other processes used %.2f of a CPU over %.1f s%s\n", name, other,
+	       (double)(w1 - w0) / 1e9, other > threshold ? ": DISTURBED" : "");
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }

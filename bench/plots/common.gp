@@ -4,3 +4,7 @@
 # directory, so data/ and the .svg paths are relative to it.
 set terminal svg size 900,520 dynamic font "sans,12" background "white"
 set grid; set key outside right top
+# The placement the report's plots show (report.sh: -e "place='near'"),
+# for the titles: they hold its undisturbed figures only.
+if (!exists("place")) place = ""
+placed = place eq "" ? "" : " [" . place . ", undisturbed]"

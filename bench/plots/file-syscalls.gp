@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The file against the ring, container to host: MB/s and the time per call.
 set output "file-syscalls.svg"
-set title "File in the channel, container → host: the cost is per call"
+set title "File in the channel, container → host: the cost is per call" . placed
 set xlabel "write size (bs)"; set ylabel "MB/s"; set y2label "ns per read/write call"
 set logscale y; set logscale y2; set ytics nomirror; set y2tics
 plot "data/plot-ceiling.dat" u 1:2 w l lw 3 lc rgb "black" t "memcpy ceiling", \

@@ -3,7 +3,7 @@
 # Plain text: "_" in the titles is no subscript.
 set termoption noenhanced
 set output "huge.svg"
-set title "huge=within_size against the default tmpfs, container → host"
+set title "huge=within_size against the default tmpfs, container → host" . placed
 set xlabel "size"; set ylabel "MB/s"; set logscale y
 plot "data/plot-c2h-ring-adaptive.dat" u 1:2 w lp t "ring adaptive, default", \
 	"data/plot-c2h-ring-adaptive-huge.dat" u 1:2 w lp t "ring adaptive, huge=within_size", \

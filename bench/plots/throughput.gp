@@ -8,7 +8,7 @@ dirname = dir eq "c2h" ? "container → host" : "host → container"
 tag(t, w) = w eq "-" ? t : t . "-" . w
 name(t, w) = w eq "-" ? t : t . " " . w
 set output "throughput-" . dir . ".svg"
-set title "Throughput " . dirname . " (median of repetitions; bars: min..max)"
+set title "Throughput " . dirname . " (median of repetitions; bars: min..max)" . placed
 set xlabel "message size"; set ylabel "MB/s (10^6 B/s)"; set logscale y
 plot "data/plot-ceiling.dat" u 1:2 w l lw 3 lc rgb "black" t "memcpy ceiling", \
 	for [i = 1:words(ts)] "data/plot-" . dir . "-" . tag(word(ts, i), word(ws, i)) . ".dat" \
