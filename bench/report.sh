@@ -524,8 +524,8 @@ targets() { # place
 	# hyperfine's figures: watched whole, or not at all (older runs)
 	local lw="" sw=""
 	if [ "$measured" = true ]; then
-		[ -z "$(observed lifecycle)" ] && lw=" (not watched for disturbance)"
-		[ -z "$(observed scale)" ] && sw=" (not watched for disturbance)"
+		have lifecycle-run.json && [ -z "$(observed lifecycle)" ] && lw=" (not watched for disturbance)"
+		have scale.jsonl && [ -z "$(observed scale)" ] && sw=" (not watched for disturbance)"
 	fi
 	echo "| run --rm with a channel ≤ 2 ms more than without (median) | any | $(cellu "$dch" 2 " ms") more$lw | $(verdict "$dch" "<=" 2) |"
 	echo "| hcrun run --rm true ≤ 0.5× runc run | any | $(fmt "$hc" 2) ms vs $(fmt "$rc" 2) ms: $(cellu "$hvr" 3 ×)$lw | $(verdict "$hvr" "<=" 0.5) |"
@@ -644,17 +644,20 @@ EOF
 		fi
 	done
 
-	if [ -n "$(q '[.[] | select((.settings // "") != "")][0] // empty | .transport')" ]; then
+	# the baselines: transports without store modes, in their main series
+	baselines='[.[] | select(.kind=="throughput" and .series=="main" and (has("store") | not)
+		and (.settings // "") != "") | [.transport, .settings]] | firsts[]'
+	if [ -n "$(q "$baselines")" ]; then
 		cat <<EOF
 
 ## The baselines' settings
 
-What each transport's ends were granted (buffer sizes asked and given).
+What each baseline's ends asked and were granted, as chanbench recorded it.
 
 | transport | settings |
 | --- | --- |
 EOF
-		q '[.[] | select(.kind=="throughput" and (.settings // "") != "") | [.transport, .settings]] | unique[] | "| \(.[0]) | \(.[1]) |"'
+		q "$baselines"' | "| \(.[0]) | \(.[1]) |"'
 	fi
 
 	if [ "$measured" = true ]; then
