@@ -292,6 +292,9 @@ nchanged=$(q '[.[] | select(timed and pl=="changed")] | length')
 threshold=$(q '[.[] | select(.kind=="run")][0].disturbed_cpu // 0.1')
 attempts=$(q '[.[] | select(.kind=="run")][0].max_attempts // "n/a"')
 near_ns=$(q '[.[] | select(.kind=="run")][0].near_ns // "n/a"')
+# disturbed figures measured once though more attempts were allowed
+nonce=$(q '(([.[] | select(.kind=="run")][0].max_attempts) // 1) as $a
+	| [.[] | select(timed and (ok | not) and (.attempts // 1) == 1 and $a > 1)] | length')
 
 # The plain statement at the top: how far to trust what follows.
 trust() {
@@ -325,7 +328,7 @@ trust() {
 		if [ "$nseen" -gt 1 ]; then
 			echo "  The hypervisor moved the two vCPUs during the run: each placement's figures are shown and judged apart."
 		fi
-		echo "- **Disturbed:** $ndist of $ntimed timed figures (other processes above $threshold of a CPU while one was measured, or the placement changed meanwhile; each was measured up to $attempts times). **Every summary, ratio, plot and verdict below is taken from undisturbed figures only**; a target whose figures were all disturbed gets \"no verdict: disturbed\"."
+		echo "- **Disturbed:** $ndist of $ntimed timed figures (other processes above $threshold of a CPU while one was measured, or the placement changed meanwhile; each was measured up to $attempts times$([ "$nonce" -gt 0 ] && echo ", but $nonce disturbed figures only once: the machine stayed busy, and after 5 figures in a row disturbed through every attempt chanbench measures each once until one comes out undisturbed")). **Every summary, ratio, plot and verdict below is taken from undisturbed figures only**; a target whose figures were all disturbed gets \"no verdict: disturbed\"."
 		for n in lifecycle scale; do
 			if [ -n "$(observed "$n")" ]; then
 				echo "- **$n (hyperfine):** $(obs_note "$n")$([ "$(observed "$n")" = true ] && echo ": **disturbed**, its targets get no verdict" || echo ": undisturbed")."
