@@ -112,7 +112,14 @@ static void ring_open(struct ctx *cx, struct ring *r, const char *path, const st
 	r->data = (uint8_t *)h + RING_DATA_OFF;
 	r->maplen = (size_t)len;
 	r->size = h->size;
-	r->mask = h->size - 1;
+	r->mask = r->size - 1;
+	/* The other side can write the header too: a size that is not the
+	 * file's would send our copies outside the mapping. */
+	if (r->size < 2 || (r->size & r->mask) ||
+	    RING_DATA_OFF + (uint64_t)r->size > (uint64_t)len) {
+		errno = 0;
+		die("ring %s: size %u does not fit the file", path, r->size);
+	}
 	r->chunk = c->chunk ? (uint32_t)c->chunk : r->size;
 	if (r->chunk > r->size / 2)
 		r->chunk = r->size / 2;

@@ -203,6 +203,7 @@ static const void *zc_peek(struct ctx *cx, struct ends *e, size_t *n, uint64_t *
 {
 	struct zc *z = &((struct zc_ends *)e->priv)->rx;
 	const struct zc_slot *s;
+	uint64_t len;
 
 	if (z->other == z->pos) {
 		z->other = atomic_load_explicit(&z->h->tail, memory_order_acquire);
@@ -211,11 +212,13 @@ static const void *zc_peek(struct ctx *cx, struct ends *e, size_t *n, uint64_t *
 					    &z->h->cons_waiting);
 	}
 	s = (const struct zc_slot *)slot_at(z, z->pos);
-	if (s->len + ZC_SLOT_HDR > z->slot) {
+	/* Read once: the other side could change it after the check. */
+	len = *(const volatile uint64_t *)&s->len;
+	if (len > z->slot - ZC_SLOT_HDR) {
 		errno = 0;
-		die("zc: slot %u says %llu bytes", z->pos, (unsigned long long)s->len);
+		die("zc: slot %u says %llu bytes", z->pos, (unsigned long long)len);
 	}
-	*n = s->len;
+	*n = (size_t)len;
 	*stamp = s->stamp;
 	return (const uint8_t *)s + ZC_SLOT_HDR;
 }
