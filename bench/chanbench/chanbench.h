@@ -225,6 +225,8 @@ struct storer {
 	uint64_t wbytes, wticks; /* the current window: bytes, time in stores */
 	double ref;		 /* auto: bytes per tick of the current way */
 	double left;		 /* auto, in a trial: that of the way it left */
+	uint32_t settled;	 /* auto: windows since the last trial ... */
+	uint32_t every;		 /* ... and how many until the next */
 	uint32_t switches;
 	uint64_t probe_ns;
 	uint64_t bytes[2];

@@ -19,7 +19,10 @@
  *           stores in that way, one in the other, and keeps the faster; and
  *           tries the other way again whenever a window falls well below
  *           what the way in use did, which is what happens when the
- *           hypervisor moves a vCPU.
+ *           hypervisor moves the vCPUs apart, and now and then anyway
+ *           (moved together, the way in use does not drop: the other
+ *           would just do better), less often each time a trial confirms
+ *           the way in use.
  *
  * The consumer does not care how the bytes were stored: streaming stores
  * are weakly ordered, so the producer fences (sfence) before it publishes
@@ -43,6 +46,11 @@ const char *const store_name[S_COUNT] = {"temporal", "nt", "auto"};
 /* A window below this fraction of the way in use's rate starts a trial. */
 #define DROP	       0.6
 #define WINDOW_DEFAULT (4u << 20)
+/* Settled windows between trials: TRIAL_FIRST after a switch, doubling
+ * each time a trial confirms the way in use, up to TRIAL_MAX (1 GiB of
+ * 4 MiB windows: a trial in a way six times slower then costs 2%). */
+#define TRIAL_FIRST 8
+#define TRIAL_MAX   256
 
 int parse_store(const char *name)
 {
@@ -269,6 +277,7 @@ void storer_init(struct storer *s, int mode, uint64_t probe_ns, uint64_t window)
 	s->mode = mode;
 	s->probe_ns = probe_ns;
 	s->window = window ? window : WINDOW_DEFAULT;
+	s->every = TRIAL_FIRST;
 	s->nt = have_nt && (mode == S_NT || (mode == S_AUTO && probe_ns >= PROBE_FAR_NS));
 	/* Auto's first window is a warm-up: the ring starts empty and takes
 	 * its size in bytes without waiting, which no later window does. */
@@ -305,19 +314,26 @@ void storer_account(struct storer *s, uint64_t bytes, uint64_t ticks)
 		return;
 	}
 	if (s->trial) {
-		/* Keep the way that did better; back to the other if not. */
+		/* Keep the way that did better; back to the other if not.
+		 * The longer the way in use stays the better one, the
+		 * rarer the trials that only confirm it. */
 		s->trial = 0;
+		s->settled = 0;
 		if (rate < s->left) {
 			flip(s);
 			s->ref = s->left;
+			s->every = s->every * 2 > TRIAL_MAX ? TRIAL_MAX : s->every * 2;
 		} else {
 			s->ref = rate;
+			s->every = TRIAL_FIRST;
 		}
 		return;
 	}
-	if (s->ref == 0 || rate < s->ref * DROP) {
+	if (s->ref == 0 || rate < s->ref * DROP || ++s->settled >= s->every) {
 		/* The first settled window (the probe may have guessed
-		 * wrong), or a drop (the CPUs moved): try the other way. */
+		 * wrong), a drop (the CPUs moved apart), or time for
+		 * another look (they may have moved together: the way in
+		 * use does not drop then, the other would do better). */
 		s->left = rate;
 		s->trial = 1;
 		flip(s);
