@@ -65,7 +65,7 @@ PROBE := $(O)/hc-probe
 ROOTFS := $(O)/rootfs
 ROOTFS_STAMP := $(O)/rootfs.stamp
 
-.PHONY: check-suite all deps lib run_tests run_unit_tests unit_tests check check-matrix format install uninstall clean help
+.PHONY: check-suite all deps lib run_tests run_unit_tests unit_tests check check-matrix format install uninstall clean help gen_tar matrix
 
 all: $(LIBA) $(LIBSO) $(HCRUN) $(RUNTIME_SHIM) $(PROBE) $(ROOTFS_STAMP) ## build the library, hcrun (and hostchannel-runtime), hc-probe and the rootfs
 
@@ -152,11 +152,16 @@ endif
 
 # T=PATTERN runs only the test programs whose path contains PATTERN. An
 # engine with a daemon (docker) runs in a session of its own: engine-session
-# starts the daemon and stops it after the tests.
-run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTAP stream (as root; ENGINE=, T=)
+# starts the daemon and stops it after the tests. RESULTS_DIR=DIR also
+# writes DIR/machine.json (selftests/machine-info, RESULTS_LABEL=) and the
+# stream as DIR/results.ktap, for make matrix.
+run_tests: all unit_tests $(KSFT_STAMP) ## build, then run every test as one KTAP stream (as root; ENGINE=, T=, RESULTS_DIR=)
 	$(SELFTESTS) all
+	$(if $(RESULTS_DIR),mkdir -p '$(RESULTS_DIR)' && $(SUITE_ENV) selftests/machine-info \
+		$(if $(RESULTS_LABEL),-l '$(RESULTS_LABEL)') >'$(RESULTS_DIR)/machine.json')
 	$(SAN_BEFORE) $(SUITE_ENV) scripts/engine-session '$(ENGINE)' \
-		scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list) $(SAN_AFTER)
+		scripts/ktap-run $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list) \
+		$(if $(RESULTS_DIR),| tee '$(RESULTS_DIR)/results.ktap'; (exit $${PIPESTATUS[0]})) $(SAN_AFTER)
 
 # roots_test, oci_kit_test, runtime_test and hostile_test run this build's hcrun (runtime_test
 # as hostchannel-runtime), roots_test on its rootfs.
@@ -232,7 +237,18 @@ fuzz-smoke: ## the fuzz targets, 10 s each (CI)
 format: ## apply .clang-format to every C file
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
-install: all ## install libhostchannel, its header, hcrun (and hostchannel-runtime) and hc-probe under $(PREFIX)
+# INSTALL_PATH=DIR: the whole suite instead, one relocatable tree
+# (selftests' install, scripts/install-suite, docs/relocatable.md): what a
+# kselftest farm unpacks on its targets and runs with run_kselftest.sh.
+ifdef INSTALL_PATH
+install: all unit_tests $(KSFT_STAMP) ## libhostchannel, its header, hcrun (hostchannel-runtime), hc-probe under $(PREFIX); INSTALL_PATH=DIR: the whole suite, relocatable
+	$(SELFTESTS) install INSTALL_PATH=$(abspath $(INSTALL_PATH)) HC_BUILD=$(abspath $(O)) HC_BUILT=1 \
+		UNIT_TESTS='$(abspath $(UNIT_BINS))'
+
+uninstall: ## remove exactly what install put there (INSTALL_PATH=: the suite's tree)
+	$(SELFTESTS) uninstall INSTALL_PATH=$(abspath $(INSTALL_PATH))
+else
+install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/libexec/hostchannel
 	install -m 0755 $(HCRUN) $(DESTDIR)$(PREFIX)/bin/hcrun
 	ln -sfn hcrun $(DESTDIR)$(PREFIX)/bin/hostchannel-runtime
@@ -242,12 +258,35 @@ install: all ## install libhostchannel, its header, hcrun (and hostchannel-runti
 	ln -sf libhostchannel.so.0 $(DESTDIR)$(PREFIX)/lib/libhostchannel.so
 	install -m 0644 ref/include/hostchannel.h $(DESTDIR)$(PREFIX)/include/hostchannel.h
 
-uninstall: ## remove exactly what install put there
+uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/hcrun $(DESTDIR)$(PREFIX)/bin/hostchannel-runtime \
 	      $(DESTDIR)$(PREFIX)/libexec/hostchannel/hc-probe \
 	      $(DESTDIR)$(PREFIX)/lib/libhostchannel.a $(DESTDIR)$(PREFIX)/lib/libhostchannel.so.0 \
 	      $(DESTDIR)$(PREFIX)/lib/libhostchannel.so $(DESTDIR)$(PREFIX)/include/hostchannel.h
 	-rmdir $(DESTDIR)$(PREFIX)/libexec/hostchannel
+endif
+
+# The kselftest name: the installed tree as one tarball, its files at the
+# top (./run_kselftest.sh), what KernelCI and LAVA fetch and unpack. The
+# tree it is made from ($(O)/hostchannel-selftests) is install's, replaced
+# at each gen_tar.
+SUITE_TREE := $(O)/hostchannel-selftests
+SUITE_TAR := $(O)/hostchannel-selftests.tar.gz
+gen_tar: all unit_tests $(KSFT_STAMP) ## the whole suite as build/hostchannel-selftests.tar.gz (relocatable; unpack, ./run_kselftest.sh)
+	$(SELFTESTS) install INSTALL_PATH=$(abspath $(SUITE_TREE)) HC_BUILD=$(abspath $(O)) HC_BUILT=1 \
+		UNIT_TESTS='$(abspath $(UNIT_BINS))'
+	tar -C $(SUITE_TREE) --sort=name --owner=0 --group=0 --numeric-owner \
+		-czf $(SUITE_TAR).tmp .
+	mv -f $(SUITE_TAR).tmp $(SUITE_TAR)
+	@echo "gen_tar: $(SUITE_TAR)"
+
+# RESULTS="DIR..." (results directories: results.ktap + machine.json, as
+# run_tests RESULTS_DIR=, vmtest and run_kselftest.sh -r write them) merged
+# into one Markdown matrix, tests x machines, MATRIX_OUT (build/matrix.md).
+MATRIX_OUT ?= $(O)/matrix.md
+matrix: ## merge results directories (RESULTS="DIR...") into one matrix, tests x machines (MATRIX_OUT=)
+	@[ -n "$(RESULTS)" ] || { echo 'make matrix: give RESULTS="DIR..."' >&2; exit 2; }
+	scripts/merge-results -o '$(MATRIX_OUT)' $(RESULTS)
 
 # --- bench: chanbench and the report; bench/run.sh does the work.
 # chanbench is static: its container side runs in build/rootfs, which has

@@ -26,16 +26,28 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-/* build/tests/ref/<test> -> build/hcrun */
+/*
+ * build/tests/ref/<test> -> build/hcrun; in an installed tree (make install,
+ * gen_tar: kselftest-list.txt one level above the test's directory) hcrun
+ * is beside the test, in ref/, wherever the tree was unpacked.
+ */
 static inline int hcrun_path(char *buf, size_t len)
 {
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], list[PATH_MAX + 32];
+	char *dir;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 
 	if (n < 0)
 		return -1;
 	exe[n] = '\0';
-	if (snprintf(buf, len, "%s/hcrun", dirname(dirname(dirname(exe)))) >= (int)len)
+	dir = dirname(exe);
+	if (snprintf(list, sizeof(list), "%s/../kselftest-list.txt", dir) < (int)sizeof(list) &&
+	    access(list, F_OK) == 0) {
+		if (snprintf(buf, len, "%s/hcrun", dir) >= (int)len)
+			return -1;
+		return access(buf, X_OK);
+	}
+	if (snprintf(buf, len, "%s/hcrun", dirname(dirname(dir))) >= (int)len)
 		return -1;
 	return access(buf, X_OK);
 }

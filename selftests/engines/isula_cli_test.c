@@ -52,7 +52,8 @@ static int driver_path(char *buf, size_t len)
 {
 	char dir[PATH_MAX];
 
-	if (hct_built_path("HCT_ENGINES_DIR", 4, "selftests/engines", dir, sizeof(dir)) < 0 ||
+	if (hct_built_path("HCT_ENGINES_DIR", 4, "selftests/engines", "engines", dir, sizeof(dir)) <
+		    0 ||
 	    snprintf(buf, len, "%s/isula", dir) >= (int)len)
 		return -1;
 	return access(buf, X_OK);

@@ -751,10 +751,13 @@ static const char *const rootfs_applets[] = {"sh",     "sleep", "cat",	"ls",	 "m
 					     "mkfifo", "stat",	"test", "echo",	 "readlink",
 					     "rm",     "touch", "true", "rmdir", "ln"};
 
-/* $(O)/rootfs for a program at $(O)/selftests/<dir>/<prog>, as make builds them. */
+/*
+ * $(O)/rootfs for a program at $(O)/selftests/<dir>/<prog>, as make builds
+ * them; ref/rootfs of an installed tree, beside its hcrun.
+ */
 static int rootfs_src(char *src, size_t len)
 {
-	return hct_built_path("HCT_ROOTFS_SRC", 3, "rootfs", src, len);
+	return hct_built_path("HCT_ROOTFS_SRC", 3, "rootfs", "ref/rootfs", src, len);
 }
 
 static int copy_file(const char *from, const char *to)

@@ -26,10 +26,12 @@
 static char driver_path[PATH_MAX];
 static char driver_name[64];
 
-int hct_built_path(const char *env, int up, const char *leaf, char *path, size_t len)
+int hct_built_path(const char *env, int up, const char *leaf, const char *installed, char *path,
+		   size_t len)
 {
 	const char *val = getenv(env);
-	char exe[PATH_MAX];
+	char exe[PATH_MAX], list[PATH_MAX + 32];
+	char *slash;
 	ssize_t n;
 
 	if (val != NULL && val[0] != '\0')
@@ -38,9 +40,23 @@ int hct_built_path(const char *env, int up, const char *leaf, char *path, size_t
 	if (n < 0)
 		return -errno;
 	exe[n] = '\0';
-	for (int i = 0; i < up; i++) {
-		char *slash = strrchr(exe, '/');
-
+	/*
+	 * An installed tree (make install, gen_tar) is known by the
+	 * kselftest-list.txt at its top, one level above every program: its
+	 * paths are the tree's own, wherever it was unpacked, never the build
+	 * tree's it came from.
+	 */
+	for (int i = 0; i < 2; i++) {
+		slash = strrchr(exe, '/');
+		if (slash == NULL)
+			return -ENOENT;
+		*slash = '\0';
+	}
+	if (snprintf(list, sizeof(list), "%s/kselftest-list.txt", exe) < (int)sizeof(list) &&
+	    access(list, F_OK) == 0)
+		return snprintf(path, len, "%s/%s", exe, installed) < (int)len ? 0 : -ENAMETOOLONG;
+	for (int i = 2; i < up; i++) {
+		slash = strrchr(exe, '/');
 		if (slash == NULL)
 			return -ENOENT;
 		*slash = '\0';
@@ -48,10 +64,13 @@ int hct_built_path(const char *env, int up, const char *leaf, char *path, size_t
 	return snprintf(path, len, "%s/%s", exe, leaf) < (int)len ? 0 : -ENAMETOOLONG;
 }
 
-/* Built programs live in build/selftests/<dir>/<prog> of the tree. */
+/*
+ * Built programs live in build/selftests/<dir>/<prog> of the tree, installed
+ * ones in <dir>/<prog> of the installed tree, its drivers in engines/.
+ */
 static int engines_dir(char *dir, size_t len)
 {
-	return hct_built_path("HCT_ENGINES_DIR", 4, "selftests/engines", dir, len);
+	return hct_built_path("HCT_ENGINES_DIR", 4, "selftests/engines", "engines", dir, len);
 }
 
 const char *hct_engine_driver(char *why, size_t whylen)

@@ -31,10 +31,13 @@ const char *hct_engine_driver(char *why, size_t whylen);
 const char *hct_engine_name(void);
 
 /*
- * A path of the build this program belongs to: $env when set, else leaf
- * in the directory up levels above the program (/proc/self/exe).
+ * A path of the build or the installed tree this program belongs to: $env
+ * when set; else, in an installed tree (kselftest-list.txt one level above
+ * the program's directory), installed in that tree; else leaf in the
+ * directory up levels above the program (/proc/self/exe), up >= 2.
  */
-int hct_built_path(const char *env, int up, const char *leaf, char *path, size_t len);
+int hct_built_path(const char *env, int up, const char *leaf, const char *installed, char *path,
+		   size_t len);
 
 /*
  * Run DRIVER argv[0] argv[1] ... (NULL-terminated), stdin from /dev/null

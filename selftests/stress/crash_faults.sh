@@ -41,8 +41,9 @@
 . "$(dirname "$0")/../lib/ktap.sh"
 ktap_private_ns "$@"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-HCRUN=${HCRUN:-$top/build/hcrun}
+# shellcheck source=../lib/paths.sh
+. "$(dirname "$0")/../lib/paths.sh"
+HCRUN=${HCRUN:-$HCT_HCRUN}
 NAME=hcf-$$
 MARK=87$$ # the container's sleep: "sleep 87<pid>" is ours alone
 IDLE=(/bin/sh -c "trap 'exit 0' TERM; sleep $MARK & wait")

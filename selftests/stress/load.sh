@@ -29,8 +29,9 @@
 . "$(dirname "$0")/../lib/ktap.sh"
 ktap_private_ns "$@"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-HCRUN=${HCRUN:-$top/build/hcrun}
+# shellcheck source=../lib/paths.sh
+. "$(dirname "$0")/../lib/paths.sh"
+HCRUN=${HCRUN:-$HCT_HCRUN}
 N=${STRESS_CONTAINERS:-40}
 C=${STRESS_CLIENTS:-4}
 CYCLES=${STRESS_CYCLES:-300}

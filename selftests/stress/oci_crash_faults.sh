@@ -49,8 +49,9 @@
 . "$(dirname "$0")/../lib/ktap.sh"
 ktap_private_ns "$@"
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
-HCRUN=${HCRUN:-$top/build/hcrun}
+# shellcheck source=../lib/paths.sh
+. "$(dirname "$0")/../lib/paths.sh"
+HCRUN=${HCRUN:-$HCT_HCRUN}
 SHIM=$(dirname "$HCRUN")/hostchannel-runtime
 ID=hcof$$
 VERBS=(oci-prepare oci-teardown hook-precreate hook-poststop runtime-create runtime-delete)

@@ -12,13 +12,15 @@
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REF="$here/../ref"
+# shellcheck source=../../lib/paths.sh
+. "$here/../../lib/paths.sh"
 
 mutant_spec() { printf '%s\n' "$1"; }
 mutant_after() { :; }
 
 # The host path of each channel NAME was created with, from the engine.
 mutant_host_paths() {
-	"${HCRUN:-$here/../../../build/hcrun}" inspect "$1" |
+	"${HCRUN:-$HCT_HCRUN}" inspect "$1" |
 		sed -n 's/^ *"host_path": *"\(.*\)",$/\1/p'
 }
 
