@@ -65,7 +65,7 @@ PROBE := $(O)/hc-probe
 ROOTFS := $(O)/rootfs
 ROOTFS_STAMP := $(O)/rootfs.stamp
 
-.PHONY: check-suite all deps lib run_tests run_unit_tests unit_tests check check-matrix format install uninstall clean help gen_tar matrix
+.PHONY: check-suite all deps lib run_tests run_unit_tests unit_tests check check-matrix format install uninstall clean help gen_tar matrix check-relocatable
 
 all: $(LIBA) $(LIBSO) $(HCRUN) $(RUNTIME_SHIM) $(PROBE) $(ROOTFS_STAMP) ## build the library, hcrun (and hostchannel-runtime), hc-probe and the rootfs
 
@@ -280,6 +280,12 @@ gen_tar: all unit_tests $(KSFT_STAMP) ## the whole suite as build/hostchannel-se
 	mv -f $(SUITE_TAR).tmp $(SUITE_TAR)
 	@echo "gen_tar: $(SUITE_TAR)"
 
+# The tarball unpacked under /tmp runs there (scripts/check-relocatable: a
+# unit test, the driver test and a channel test, and the kernel's own
+# run_kselftest.sh when linux-source-6.1 is there). Root.
+check-relocatable: gen_tar ## unpack the gen_tar tarball under /tmp and run a few tests from there (root)
+	scripts/check-relocatable $(SUITE_TAR)
+
 # RESULTS="DIR..." (results directories: results.ktap + machine.json, as
 # run_tests RESULTS_DIR=, vmtest and run_kselftest.sh -r write them) merged
 # into one Markdown matrix, tests x machines, MATRIX_OUT (build/matrix.md).
@@ -311,8 +317,9 @@ bench: all $(CHANBENCH) ## run the benchmarks, write build/bench/<time>/report.m
 # default) or v1 (VM_CGROUP=v1). The same programs as run_tests; the header
 # of scripts/vmtest lists VM_ACCEL, VM_MEM, VM_CPUS, VM_TIMEOUT and the rest.
 .PHONY: vmtest
-vmtest: all unit_tests $(KSFT_STAMP) ## run_tests inside a qemu VM (VM_CGROUP=v2|v1, VM_KERNEL=bzImage, T=)
-	$(SELFTESTS) all
+# The VM boots the suite's tarball (gen_tar), unpacked where nothing of
+# this tree is, as a farm would: every lane proves it relocatable.
+vmtest: gen_tar ## run_tests inside a qemu VM, from the gen_tar tarball (VM_CGROUP=v2|v1, VM_KERNEL=bzImage, T=)
 	O=$(O) scripts/vmtest $(if $(T),-T '$(T)') $(UNIT_BINS) $$($(SELFTESTS) -s list)
 # --- end vmtest
 

@@ -9,7 +9,8 @@
 #  5. an ASan+UBSan build (build/asan) running the unit tests;
 #  6. the layers of hcrun: no two files call each other in a circle;
 #  7. reports/conformance.md lists exactly the suite's tests (the suite
-#     built into the same build/asan, for its programs' -l; nothing run).
+#     built into the same build/asan, for its programs' -l; nothing run);
+#  8. merge-results and ktap-to-lava on fixtures (scripts/check-results).
 # O= moves build/asan elsewhere, as it does for make.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -70,5 +71,8 @@ scripts/check-layers.sh "$o/obj/ref/hcrun" || status=1
 
 step "conformance matrix"
 make --no-print-directory SANITIZE=1 O="$o" check-matrix || status=1
+
+step "results: merge-results and ktap-to-lava"
+scripts/check-results || status=1
 
 exit $status
