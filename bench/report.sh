@@ -597,6 +597,9 @@ EOF
 	done
 	targets ""
 
+	if [ -z "$places" ]; then
+		printf '\n## Summary\n\nNo undisturbed figure in any placement: no summary, no ratio.\n'
+	fi
 	for p in $places; do
 		cat <<EOF
 
