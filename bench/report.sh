@@ -164,7 +164,7 @@ ntimed=$(q '[.[] | select(timed)] | length')
 ndist=$(q '[.[] | select(timed and (ok | not))] | length')
 # placements seen (every timed figure but those during which it changed),
 # and those with undisturbed figures: near first
-placeorder='sort_by(["near","far","unpinned","unknown"] as $o | ($o | index(.)) // 9) | join(" ")'
+placeorder='sort_by(. as $x | ["near","far","unpinned","unknown"] | index($x) // 9) | join(" ")'
 seen=$(q "[.[] | select(timed and pl != \"changed\") | pl] | unique | $placeorder")
 places=$(q "[.[] | select(timed and ok) | pl] | unique | $placeorder")
 nseen=$(wc -w <<<"$seen")
