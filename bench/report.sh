@@ -237,7 +237,7 @@ for d in c2h h2c; do
 done
 gp common.gp sizes.gp file-syscalls.gp
 gp common.gp sizes.gp huge.gp
-have data/plot-disturbance.dat && gp -e "near_ns=$(q '[.[] | select(.kind=="run")][0].near_ns // 250')" \
+have data/plot-disturbance.dat && gp -e "near_ns=$(q '[.[] | select(.kind=="run")][0].near_ns // 250'); thr=$(q '[.[] | select(.kind=="run")][0].disturbed_cpu // 0.1')" \
 	common.gp disturbance.gp
 
 # ring-size sweep: one line per message size
