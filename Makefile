@@ -290,9 +290,9 @@ check-relocatable: gen_tar ## unpack the gen_tar tarball under /tmp and run a fe
 # run_tests RESULTS_DIR=, vmtest and run_kselftest.sh -r write them) merged
 # into one Markdown matrix, tests x machines, MATRIX_OUT (build/matrix.md).
 MATRIX_OUT ?= $(O)/matrix.md
-matrix: ## merge results directories (RESULTS="DIR...") into one matrix, tests x machines (MATRIX_OUT=)
+matrix: ## merge results directories (RESULTS="DIR...") into one matrix, tests x machines (MATRIX_OUT=, MATRIX_TITLE=)
 	@[ -n "$(RESULTS)" ] || { echo 'make matrix: give RESULTS="DIR..."' >&2; exit 2; }
-	scripts/merge-results -o '$(MATRIX_OUT)' $(RESULTS)
+	scripts/merge-results -o '$(MATRIX_OUT)' $(if $(MATRIX_TITLE),-t '$(MATRIX_TITLE)') $(RESULTS)
 
 # --- bench: chanbench and the report; bench/run.sh does the work.
 # chanbench is static: its container side runs in build/rootfs, which has
