@@ -288,11 +288,13 @@ check-relocatable: gen_tar ## unpack the gen_tar tarball under /tmp and run a fe
 
 # RESULTS="DIR..." (results directories: results.ktap + machine.json, as
 # run_tests RESULTS_DIR=, vmtest and run_kselftest.sh -r write them) merged
-# into one Markdown matrix, tests x machines, MATRIX_OUT (build/matrix.md).
+# into one Markdown matrix, tests x machines, MATRIX_OUT (build/matrix.md);
+# identical machines share a column unless MATRIX_ALL=1.
 MATRIX_OUT ?= $(O)/matrix.md
 matrix: ## merge results directories (RESULTS="DIR...") into one matrix, tests x machines (MATRIX_OUT=, MATRIX_TITLE=)
 	@[ -n "$(RESULTS)" ] || { echo 'make matrix: give RESULTS="DIR..."' >&2; exit 2; }
-	scripts/merge-results -o '$(MATRIX_OUT)' $(if $(MATRIX_TITLE),-t '$(MATRIX_TITLE)') $(RESULTS)
+	scripts/merge-results -o '$(MATRIX_OUT)' $(if $(MATRIX_TITLE),-t '$(MATRIX_TITLE)') \
+		$(if $(filter 1,$(MATRIX_ALL)),-a) $(RESULTS)
 
 # --- bench: chanbench and the report; bench/run.sh does the work.
 # chanbench is static: its container side runs in build/rootfs, which has
