@@ -165,9 +165,11 @@ ndist=$(q '[.[] | select(timed and (ok | not))] | length')
 # placements seen (every timed figure but those during which it changed),
 # and those with undisturbed figures: near first
 placeorder='sort_by(. as $x | ["near","far","unpinned","unknown"] | index($x) // 9) | join(" ")'
-seen=$(q "[.[] | select(timed and pl != \"changed\") | pl] | unique | $placeorder")
+# (unknown, where the records measure placement, is a probe that got no
+# answer: a disturbed figure, no placement of its own)
+seen=$(q "(any(.[]; has(\"placement\"))) as \$m | [.[] | select(timed and pl != \"changed\"
+	and (\$m and pl == \"unknown\" | not)) | pl] | unique | $placeorder")
 places=$(q "[.[] | select(timed and ok) | pl] | unique | $placeorder")
-nseen=$(wc -w <<<"$seen")
 # plots show one placement: the one with most undisturbed figures
 plot_place=$(q '[.[] | select(timed and ok) | pl] | group_by(.) | max_by(length) | .[0] // "unknown"')
 place_note() { # place: how many figures, their round trip
@@ -289,6 +291,7 @@ nverify=$(q '[.[] | select(.kind=="verify")] | length')
 nbad=$(q '[.[] | select(.kind=="verify" and .ok!=true)] | length')
 nseq=$(q '[.[] | select((.seq_errors // 0) > 0)] | length')
 nchanged=$(q '[.[] | select(timed and pl=="changed")] | length')
+nunknown=$(q '[.[] | select(timed and has("placement") and pl=="unknown")] | length')
 threshold=$(q '[.[] | select(.kind=="run")][0].disturbed_cpu // 0.1')
 attempts=$(q '[.[] | select(.kind=="run")][0].max_attempts // "n/a"')
 near_ns=$(q '[.[] | select(.kind=="run")][0].near_ns // "n/a"')
@@ -324,8 +327,8 @@ trust() {
 		echo "- **Disturbance and placement: not measured.** These records predate chanbench's measure of other processes' CPU use and of placement: every figure below counts as undisturbed, placement unknown, and nothing says whether that is so."
 		trust_word="unknown"
 	else
-		echo "- **Placements seen:** $(for p in $seen; do printf '%s: %s; ' "$p" "$(place_note "$p")"; done | sed 's/; $//')$([ -z "$seen" ] && echo "none")$([ "$nchanged" -gt 0 ] && echo "; $nchanged figure(s) saw the placement change while measured")."
-		if [ "$nseen" -gt 1 ]; then
+		echo "- **Placements seen:** $(for p in $seen; do printf '%s: %s; ' "$p" "$(place_note "$p")"; done | sed 's/; $//')$([ -z "$seen" ] && echo "none")$([ "$nchanged" -gt 0 ] && echo "; $nchanged figure(s) saw the placement change while measured")$([ "$nunknown" -gt 0 ] && echo "; $nunknown figure(s) whose round trip got no answer (a side not running: disturbed)")."
+		if [[ " $seen " == *" near "* && " $seen " == *" far "* ]]; then
 			echo "  The hypervisor moved the two vCPUs during the run: each placement's figures are shown and judged apart."
 		fi
 		echo "- **Disturbed:** $ndist of $ntimed timed figures (other processes above $threshold of a CPU while one was measured, or the placement changed meanwhile; each was measured up to $attempts times$([ "$nonce" -gt 0 ] && echo ", but $nonce disturbed figures only once: the machine stayed busy, and after 5 figures in a row disturbed through every attempt chanbench measures each once until one comes out undisturbed")). **Every summary, ratio, plot and verdict below is taken from undisturbed figures only**; a target whose figures were all disturbed gets \"no verdict: disturbed\"."
@@ -559,7 +562,7 @@ EOF
 | channel tmpfs (host mount) | \`$(m tmpfs)\` |
 | shmem THP (sysfs) | \`$(m shmem_thp)\` |
 | pinned | $(m pinned) (host side, container side) |
-| placement | $([ "$measured" = true ] && echo "near below $near_ns ns of spin round trip between the two pinned CPUs, far at or above; seen: ${places:-none}" || echo "not measured") |
+| placement | $([ "$measured" = true ] && echo "near below $near_ns ns of spin round trip between the two pinned CPUs, far at or above; seen: ${seen:-none}" || echo "not measured") |
 | other processes' CPU from | $(q '[.[] | select(.kind=="run")][0].busy_source // "not measured"') |
 
 Correctness: $nverify verify passes (every byte compared, checksums of both
