@@ -1372,17 +1372,31 @@ static int refuse_mounts_below(struct hc_mounts *m, const char *path, const char
 	if (n == 0)
 		return 0;
 	if (n > 0) {
-		if (stat_mount(m, child, &b) == 0) {
+		/* Before 6.13 statmount() leaves the source out: the table names
+		 * it (an error path, so its cost does not matter). */
+		if (stat_mount(m, child, &b) == 0 && (b.sm.mask & HC_STATMOUNT_SB_SOURCE) != 0) {
 			type = sm_str(&b, HC_STATMOUNT_FS_TYPE, b.sm.fs_type);
 			source = sm_str(&b, HC_STATMOUNT_SB_SOURCE, b.sm.sb_source);
 			target = sm_str(&b, HC_STATMOUNT_MNT_POINT, b.sm.mnt_point);
+			goto busy;
 		}
-		goto busy;
 	}
-	if (read_table(m, err) < 0)
+	if (n > 0) {
+		/* listmount() saw one: refuse even if the table cannot be read
+		 * or no longer shows it. */
+		hc_error_t *terr = NULL;
+
+		if (read_table(m, &terr) < 0) {
+			hc_error_free(&terr);
+			goto busy;
+		}
+	} else if (read_table(m, err) < 0) {
 		return -1;
+	}
 	memset(&now, 0, sizeof(now));
 	table_at_path(m, path, tag, &now, &top);
+	if (top == NULL && n > 0)
+		goto busy;
 	if (top == NULL)
 		return 0; /* gone meanwhile: the next look tells */
 	for (i = 0; i < m->n; i++) {
@@ -1395,6 +1409,8 @@ static int refuse_mounts_below(struct hc_mounts *m, const char *path, const char
 		target = mnt_fs_get_target(fs) ?: "?";
 		goto busy;
 	}
+	if (n > 0)
+		goto busy;
 	return 0;
 busy:
 	return hc_error_set(err, EBUSY,
