@@ -281,8 +281,12 @@ fi
 # ---------------------------------------------------------------- report.md
 m() { jq -r ".$1 // empty" "$M"; }
 # hyperfine's scripts, watched whole by chanbench --observe: true, false,
-# or "" when the run did not watch them
-observed() { have observe.jsonl && jq -rs --arg n "$1" '[.[] | select(.name==$n)][0].disturbed // empty' observe.jsonl; }
+# or "" when the run did not watch them (not with jq's //, which takes an
+# undisturbed false for a missing record)
+observed() {
+	have observe.jsonl && jq -rs --arg n "$1" '[.[] | select(.name==$n)][0]
+		| if . == null or .disturbed == null then empty else .disturbed | tostring end' observe.jsonl
+}
 obs_note() {
 	have observe.jsonl && jq -rs --arg n "$1" '[.[] | select(.name==$n)][0]
 		| if . == null then empty else "other processes \(.other_cpu) of a CPU over \(.wall_s) s" end' observe.jsonl
@@ -343,6 +347,8 @@ trust() {
 			trust_word="**poor**: a quarter or more of the figures were disturbed, and what is left may be missing whole series. Run again on a quiet machine: \`make bench WAIT_QUIET=120\`"
 		elif [ "$ndist" -gt 0 ] || [ "$(jq -r '.quiet.quiet // true' "$M")" != true ]; then
 			trust_word="**fair**: a few figures were disturbed (left out of every verdict) or the machine was not quiet at the start"
+		elif [ "$(observed lifecycle)" = true ] || [ "$(observed scale)" = true ]; then
+			trust_word="**fair**: no chanbench figure was disturbed, but a hyperfine phase was (its targets get no verdict)"
 		else
 			trust_word="**good**: no figure was disturbed"
 		fi
@@ -554,7 +560,7 @@ EOF
 
 | | |
 | --- | --- |
-| CPU | $(m cpu) ($(m hypervisor) guest) |
+| CPU | $(m cpu)$([ -n "$(m hypervisor)" ] && echo " ($(m hypervisor) guest)") |
 | cores | $(m cores) |
 | memory | $(m memory), no swap |
 | kernel | $(m kernel) |
