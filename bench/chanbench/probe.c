@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -317,8 +318,10 @@ uint64_t pingpong_threads(int cpu_a, int cpu_b, uint32_t count)
 /*
  * --observe NAME -- COMMAND...: run COMMAND and say how much CPU other
  * processes took meanwhile: the machine's busy time less COMMAND's and its
- * descendants' (those waited for, which is every process a benchmark
- * script starts and waits for) and our own. For the benchmarks chanbench
+ * descendants' and our own. A descendant that detaches (hcrun's monitor of
+ * a container run -d) is reparented to us, its subreaper, not to init, so
+ * that its time is counted as ours when it ends; one still running 2 s
+ * after COMMAND ended is left out ("left_running"). For the benchmarks chanbench
  * does not time itself (hyperfine's, in bench/lifecycle.sh and
  * bench/scale.sh): one figure for the whole command, a coarser one than a
  * chanbench figure's. Appends one JSON line to json_path; the exit status
@@ -327,12 +330,14 @@ uint64_t pingpong_threads(int cpu_a, int cpu_b, uint32_t count)
 int observe(const char *name, const char *json_path, double threshold, char *const argv[])
 {
 	struct rusage ru;
-	uint64_t w0, w1, busy0, busy1, self0, self1, kids;
+	uint64_t w0, w1, busy0, busy1, self0, self1, kids, until;
 	double other;
-	int st;
-	pid_t pid;
+	int st, left = 0;
+	pid_t pid, r;
 	FILE *f;
 
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		die("prctl(PR_SET_CHILD_SUBREAPER)");
 	w0 = now_ns();
 	self0 = proc_cpu_ns();
 	busy0 = machine_busy_ns();
@@ -348,6 +353,22 @@ int observe(const char *name, const char *json_path, double threshold, char *con
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid");
+	/* The detached ones end as COMMAND deletes what it made: reap them. */
+	until = now_ns() + 2000000000u;
+	for (;;) {
+		r = waitpid(-1, NULL, WNOHANG);
+		if (r > 0)
+			continue;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break; /* ECHILD: none left */
+		if (now_ns() >= until) {
+			left = 1;
+			break;
+		}
+		usleep(10000);
+	}
 	self1 = proc_cpu_ns();
 	busy1 = machine_busy_ns();
 	w1 = now_ns();
@@ -365,10 +386,10 @@ int observe(const char *name, const char *json_path, double threshold, char *con
 	fprintf(f,
 		"{\"bench\":\"observe\",\"name\":\"%s\",\"wall_s\":%.1f,\"own_cpu\":%.3f,"
 		"\"other_cpu\":%.3f,\"disturbed\":%s,\"threshold\":%.3f,\"busy_source\":\"%s\","
-		"\"status\":%d}\n",
+		"\"left_running\":%s,\"status\":%d}\n",
 		name, (double)(w1 - w0) / 1e9, (double)kids / (double)(w1 - w0), other,
 		other > threshold ? "true" : "false", threshold, busy_source_name(),
-		WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+		left ? "true" : "false", WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	if (fclose(f) != 0)
 		die("write %s", json_path);
 	printf("observe: %s: other processes used %.2f of a CPU over %.1f s%s\n", name, other,
