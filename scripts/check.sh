@@ -11,6 +11,7 @@
 #  7. reports/conformance.md lists exactly the suite's tests (the suite
 #     built into the same build/asan, for its programs' -l; nothing run);
 #  8. merge-results and ktap-to-lava on fixtures (scripts/check-results).
+#  9. bench/report.sh's trust section on fixtures (scripts/check-report).
 # O= moves build/asan elsewhere, as it does for make.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,5 +75,8 @@ make --no-print-directory SANITIZE=1 O="$o" check-matrix || status=1
 
 step "results: merge-results and ktap-to-lava"
 scripts/check-results || status=1
+
+step "bench/report.sh: what a report says about how far to trust it"
+scripts/check-report || status=1
 
 exit $status
