@@ -7,7 +7,12 @@
 set -euo pipefail
 
 dir=${1:?build directory}
-[ -e "$dir" ] || exit 0
+[ -e "$dir" ] || [ -L "$dir" ] || exit 0
+# A symlink is someone's pointer elsewhere: what it names was not made here.
+if [ -L "$dir" ]; then
+	echo "clean: $dir is a symlink; remove what it points to yourself" >&2
+	exit 1
+fi
 abs=$(realpath -e "$dir")
 case "$abs" in
 / | "$HOME" | /work | /usr | /etc)
