@@ -230,11 +230,14 @@ struct storer {
 	uint32_t switches;
 	uint64_t probe_ns;
 	uint64_t bytes[2];
+	uint64_t depth; /* auto: bytes the ring holds in flight ... */
+	uint64_t skip;	/* ... and those still to pass unmeasured */
+	uint64_t last;	/* auto: store_ticks() at the last account */
 };
 #define STORE_BIG 4096 /* smaller stores are plain: a line or two */
-void storer_init(struct storer *s, int mode, uint64_t probe_ns, uint64_t window);
+void storer_init(struct storer *s, int mode, uint64_t probe_ns, uint64_t window, uint64_t depth);
 uint64_t store_ticks(void);
-void storer_account(struct storer *s, uint64_t bytes, uint64_t ticks);
+void storer_account(struct storer *s, uint64_t bytes);
 void store_copy(int nt, void *dst, const void *src, size_t n);
 void store_fill(int nt, void *dst, int byte, size_t n);
 void store_fence(void);

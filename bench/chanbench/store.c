@@ -15,8 +15,9 @@
  *           same ring written with streaming stores 14-17 GB/s).
  * auto      starts from the spin round trip over a line of the file,
  *           probed at open (a shared cache answers in ~115 ns there, none
- *           in ~450 ns), then measures: the first settled window of big
- *           stores in that way, one in the other, and keeps the faster; and
+ *           in ~450 ns), then measures, end to end (storer_account): the
+ *           first settled window of big stores in that way, one in the
+ *           other, and keeps the faster; and
  *           tries the other way again whenever a window falls well below
  *           what the way in use did, which is what happens when the
  *           hypervisor moves the vCPUs apart, and now and then anyway
@@ -271,37 +272,60 @@ uint64_t store_ticks(void)
 #endif
 }
 
-void storer_init(struct storer *s, int mode, uint64_t probe_ns, uint64_t window)
+void storer_init(struct storer *s, int mode, uint64_t probe_ns, uint64_t window, uint64_t depth)
 {
 	memset(s, 0, sizeof(*s));
 	s->mode = mode;
 	s->probe_ns = probe_ns;
 	s->window = window ? window : WINDOW_DEFAULT;
+	s->depth = depth;
 	s->every = TRIAL_FIRST;
 	s->nt = have_nt && (mode == S_NT || (mode == S_AUTO && probe_ns >= PROBE_FAR_NS));
 	/* Auto's first window is a warm-up: the ring starts empty and takes
 	 * its size in bytes without waiting, which no later window does. */
 	s->ref = -1;
+	s->skip = depth;
+	s->last = store_ticks();
 }
 
+/* After a change of way, the bytes still in flight (up to the ring's
+ * depth) were stored the other way, and the consumer's pace on them is
+ * what the producer waits for: they are not measured. Measured, a trial
+ * window would time the way it left, and auto would choose by chance. */
 static void flip(struct storer *s)
 {
 	s->nt = !s->nt;
 	s->switches++;
+	s->skip = s->depth;
+	s->wbytes = 0;
+	s->wticks = 0;
 }
 
 /*
- * The producer moved `bytes` in big stores, in `ticks` of store_ticks(),
- * waiting for room included (in steady state the consumer's pace is the
- * producer's). Auto decides at the end of each window.
+ * The producer has just moved `bytes` more in big stores. A window's rate
+ * is its bytes over the whole time since the window began, by the clock,
+ * not the time spent in the stores and the waits for room alone: the
+ * producer also waits elsewhere (a benchmark's repetitions end at a
+ * barrier, where it waits for the consumer to drain the ring), and a way
+ * that stores fast but leaves the consumer slow (streaming stores, read
+ * back from memory) would look the faster in its stores while it is the
+ * slower end to end. Auto decides at the end of each window.
  */
-void storer_account(struct storer *s, uint64_t bytes, uint64_t ticks)
+void storer_account(struct storer *s, uint64_t bytes)
 {
+	uint64_t now, ticks;
 	double rate;
 
 	s->bytes[s->nt] += bytes;
 	if (s->mode != S_AUTO || !have_nt)
 		return;
+	now = store_ticks();
+	ticks = now - s->last;
+	s->last = now;
+	if (s->skip) {
+		s->skip = bytes >= s->skip ? 0 : s->skip - bytes;
+		return;
+	}
 	s->wbytes += bytes;
 	s->wticks += ticks;
 	if (s->wbytes < s->window)

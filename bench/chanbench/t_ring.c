@@ -136,7 +136,7 @@ static void ring_open(struct ctx *cx, struct ring *r, const char *path, const st
 	if (c->store == S_AUTO && c->cont_cpu >= 0)
 		probe = probe_line(cx, &h->ping, &h->pong, producer);
 	if (producer)
-		storer_init(&r->st, (int)c->store, probe, c->store_window);
+		storer_init(&r->st, (int)c->store, probe, c->store_window, r->size);
 	snprintf(cx->ctl->res[cx->role].settings, sizeof(cx->ctl->res[0].settings),
 		 "store=%s ring=%u chunk=%u", store_name[c->store], r->size, r->chunk);
 }
@@ -172,7 +172,7 @@ static void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, 
 {
 	const uint8_t *s = src;
 	int big = n >= STORE_BIG;
-	uint64_t t0 = big ? store_ticks() : 0, bytes = n;
+	uint64_t bytes = n;
 
 	while (n) {
 		uint32_t used = r->pos - r->other;
@@ -214,7 +214,7 @@ static void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, 
 	if (publish_end && r->unpub)
 		publish(r, &r->h->tail, &r->h->cons_waiting);
 	if (big)
-		storer_account(&r->st, bytes, store_ticks() - t0);
+		storer_account(&r->st, bytes);
 }
 
 static void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n)

@@ -15,8 +15,8 @@
  * head when all nslots are loaned out, the consumer for tail when it has
  * released all published. Both wait in the command's wait mode (wait.c),
  * and the producer stores in the command's store mode (store.c): it asks
- * the loan how to store the message, and the loan-to-publish time is what
- * auto measures.
+ * the loan how to store the message, and tells auto of each message it
+ * published.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,9 +63,8 @@ struct zc {
 	int wait;
 	uint64_t spin_ns;
 	int producer;
-	/* producer: the message loaned, how it is stored, since when */
+	/* producer: how the message loaned is stored */
 	int nt;
-	uint64_t t0;
 	struct storer st;
 };
 
@@ -145,7 +144,8 @@ static void zc_open(struct ctx *cx, struct zc *z, const char *path, const struct
 	if (c->store == S_AUTO && c->cont_cpu >= 0)
 		probe = probe_line(cx, &h->ping, &h->pong, producer);
 	if (producer)
-		storer_init(&z->st, (int)c->store, probe, c->store_window);
+		storer_init(&z->st, (int)c->store, probe, c->store_window,
+			    (uint64_t)z->nslots * z->slot);
 	snprintf(cx->ctl->res[cx->role].settings, sizeof(cx->ctl->res[0].settings),
 		 "store=%s slots=%u slot=%u", store_name[c->store], z->nslots, z->slot);
 }
@@ -172,7 +172,6 @@ static void *zc_loan(struct ctx *cx, struct ends *e, size_t n, int *nt)
 		errno = 0;
 		die("zc: a message of %zu bytes in slots of %u", n, z->slot);
 	}
-	z->t0 = n >= STORE_BIG ? store_ticks() : 0;
 	if (z->pos - z->other == z->nslots) {
 		z->other = atomic_load_explicit(&z->h->head, memory_order_acquire);
 		while (z->pos - z->other == z->nslots)
@@ -195,8 +194,8 @@ static void zc_publish(struct ctx *cx, struct ends *e, size_t n, uint64_t stamp)
 	if (z->nt)
 		store_fence();
 	idx_publish(z->wait, &z->h->tail, ++z->pos, &z->h->cons_waiting);
-	if (z->t0)
-		storer_account(&z->st, n, store_ticks() - z->t0);
+	if (n >= STORE_BIG)
+		storer_account(&z->st, n);
 }
 
 static const void *zc_peek(struct ctx *cx, struct ends *e, size_t *n, uint64_t *stamp)
