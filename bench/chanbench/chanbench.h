@@ -61,6 +61,7 @@ struct cmd {
 	uint64_t store_window; /* auto: bytes per measured window, 0: the default */
 	uint64_t sockbuf;      /* unix, tcp: SO_SNDBUF and SO_RCVBUF to ask, 0: the kernel's */
 	uint64_t pipe_size;    /* fifo: F_SETPIPE_SZ to ask, 0: the kernel's */
+	uint64_t prefetch;     /* ring: the consumer prefetches this far ahead, 0: not */
 };
 
 struct result {
@@ -133,6 +134,8 @@ struct ctx {
  *   send, recv   messages: verify, throughput and latency, both ways
  *   file         whole files, written then read (OP_FILE)
  *   ceiling      one thread on the host alone, no peer: the memcpy ceiling
+ *   handoff      the host side's thread reads what a thread of its own on
+ *                the container side's CPU wrote: the cross-core read ceiling
  * Both sides call the hooks with the same command, except those marked host.
  */
 struct transport {
@@ -146,6 +149,7 @@ struct transport {
 	bool idle;	/* worth measuring what a waiting consumer burns */
 	bool needs_tcp; /* only with --tcp ADDR:PORT */
 	bool stores;	/* cmd.store applies: measured in each store mode */
+	bool tuned;	/* cmd.chunk and cmd.prefetch apply: the tuning series */
 
 	/* host, before either side opens: make what lives in the channel */
 	void (*make)(struct ctx *cx, const struct cmd *c, struct ends *e);
@@ -171,6 +175,9 @@ struct transport {
 	/* count copies of msg bytes, reps times; (bytes, ns) per repetition */
 	void (*ceiling)(struct ctx *cx, uint64_t msg, uint64_t count, uint32_t reps,
 			uint64_t *pairs);
+	/* the same, each msg written on writer_cpu, then read here */
+	void (*handoff)(struct ctx *cx, int writer_cpu, uint64_t msg, uint64_t count, uint32_t reps,
+			uint64_t *pairs);
 };
 
 /* transports.c */
@@ -190,6 +197,7 @@ struct ctl *ctl_map(const char *dir, int create);
 void pin_cpu(int cpu);
 void pattern_fill(uint8_t *buf, size_t len, uint64_t seed);
 uint64_t checksum(uint64_t sum, const uint8_t *buf, size_t len);
+uint64_t fold(const uint8_t *p, size_t n);
 char *chan_path(const struct ctx *cx, char *buf, size_t len, const char *kind, uint32_t id,
 		char sub);
 

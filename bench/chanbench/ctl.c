@@ -4,6 +4,9 @@
  * byte pattern and its checksum.
  */
 #include <errno.h>
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#endif
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -194,6 +197,36 @@ uint64_t checksum(uint64_t sum, const uint8_t *buf, size_t len)
 	for (; i < len; i++)
 		sum = (sum ^ buf[i]) * 0x100000001B3ull;
 	return sum;
+}
+
+/* Every word of a message, read where it lies: what a consumer that uses
+ * the bytes at least does. Four chains of 16-byte loads, so that the loads
+ * are neither serialised nor the limit. */
+uint64_t fold(const uint8_t *p, size_t n)
+{
+	uint64_t r = 0, w;
+	size_t i = 0;
+
+#if defined(__x86_64__)
+	__m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
+	uint64_t out[2];
+
+	for (; i + 64 <= n; i += 64) {
+		a = _mm_xor_si128(a, _mm_loadu_si128((const __m128i *)(p + i)));
+		b = _mm_xor_si128(b, _mm_loadu_si128((const __m128i *)(p + i + 16)));
+		c = _mm_xor_si128(c, _mm_loadu_si128((const __m128i *)(p + i + 32)));
+		d = _mm_xor_si128(d, _mm_loadu_si128((const __m128i *)(p + i + 48)));
+	}
+	_mm_storeu_si128((__m128i *)out, _mm_xor_si128(_mm_xor_si128(a, b), _mm_xor_si128(c, d)));
+	r = out[0] ^ out[1];
+#endif
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		r ^= w;
+	}
+	for (; i < n; i++)
+		r ^= p[i];
+	return r;
 }
 
 char *chan_path(const struct ctx *cx, char *buf, size_t len, const char *kind, uint32_t id,

@@ -25,6 +25,11 @@
 #define MAXMSG (4u << 20)
 #define KiB    1024ull
 #define MiB    (1024ull * 1024)
+/* The smallest message the cross-core read ceiling is measured at: below
+ * it, each read's start (its first lines' whole latency, the prefetchers'
+ * ramp) weighs, which a consumer running behind its producer does not
+ * pay, and the figure stops being a ceiling. */
+#define HANDOFF_MIN (256 * KiB)
 
 struct profile {
 	const char *name;
@@ -41,6 +46,7 @@ struct profile {
 	uint64_t lat_iters;
 	uint64_t idle_ns;
 	uint64_t memory; /* the memory ceiling's copy (t_memcpy.c) */
+	int tuning;	 /* the ring's tuning series (thru_tuning) */
 };
 
 static const uint64_t smoke_msgs[] = {64, 4 * KiB, 1 * MiB, 0};
@@ -61,11 +67,11 @@ static const uint64_t full_sweep[] = {4 * KiB, 64 * KiB, 1 * MiB, 4 * MiB, 0};
 
 static const struct profile profiles[] = {
 	{"smoke", smoke_msgs, smoke_files, smoke_sweep, rings, 256 * KiB, 1 * MiB, 4096, 1 * MiB,
-	 1 * MiB, 2, 200, 20000000, 64 * MiB},
+	 1 * MiB, 2, 200, 20000000, 64 * MiB, 0},
 	{"quick", quick_msgs, quick_files, quick_sweep, rings, 1 * MiB, 16 * MiB, 65536, 64 * MiB,
-	 4 * MiB, 5, 20000, 200000000, 256 * MiB},
+	 4 * MiB, 5, 20000, 200000000, 256 * MiB, 1},
 	{"full", full_msgs, full_files, full_sweep, rings, 1 * MiB, 64 * MiB, 262144, 64 * MiB,
-	 16 * MiB, 7, 200000, 500000000, 256 * MiB},
+	 16 * MiB, 7, 200000, 500000000, 256 * MiB, 1},
 };
 
 static struct {
@@ -78,7 +84,8 @@ static struct {
 	uint32_t tcp_addr;
 	uint16_t tcp_port;
 	uint64_t spin_ns;
-	uint64_t chunk;
+	uint64_t chunk, cur_chunk; /* the ring's: --chunk, and the command's (0: that) */
+	uint64_t prefetch, cur_prefetch;
 	uint32_t next_id;
 	int failures;
 	double ceiling[64]; /* memcpy MB/s by log2(msg) */
@@ -150,6 +157,8 @@ static void usage(FILE *f)
 		   "  --label TEXT                copied into every record (e.g. tmpfs options)\n"
 		   "  --spin-us N                 adaptive wait: spin N us, then sleep (50)\n"
 		   "  --chunk BYTES               ring: publish at least every BYTES (65536)\n"
+		   "  --prefetch BYTES            ring: the consumer prefetches BYTES ahead of\n"
+		   "                              its copy, 0 not at all (0)\n"
 		   "  --near-ns NS                a spin round trip between the pinned CPUs\n"
 		   "                              below NS is \"near\" (a shared cache), at or\n"
 		   "                              above \"far\" (250)\n"
@@ -270,7 +279,8 @@ static void post_raw(struct ctx *cx, struct cmd *c)
 	c->spin_ns = opt.spin_ns;
 	c->cont_cpu = opt.cont_cpu;
 	if (!c->chunk)
-		c->chunk = opt.chunk;
+		c->chunk = opt.cur_chunk ? opt.cur_chunk : opt.chunk;
+	c->prefetch = opt.cur_prefetch;
 	c->store = opt.cur_store;
 	if (!c->store_window)
 		c->store_window = opt.store_window;
@@ -518,12 +528,14 @@ static void do_thru(struct ctx *cx, uint32_t t, uint32_t d, uint32_t w, uint64_t
 	json_head("throughput", tp->name, dname(d), wait_name[w]);
 	json_settings(cx, &c, prod);
 	fprintf(opt.json,
-		",\"series\":\"%s\",\"msg\":%llu,\"ring\":%llu,\"chunk\":%llu,\"count\":%llu,"
+		",\"series\":\"%s\",\"msg\":%llu,\"ring\":%llu,\"chunk\":%llu,\"prefetch\":%llu,"
+		"\"count\":%llu,"
 		"\"reps\":%u,\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,"
 		"\"msgs_per_s\":%.0f,\"ratio_to_memcpy\":%.3f,\"ratio_to_memory\":%.3f,"
 		"\"seq_errors\":%llu}\n",
 		series, (unsigned long long)msg, (unsigned long long)ring,
-		(unsigned long long)(tp->sized ? opt.chunk : 0), (unsigned long long)c.count,
+		(unsigned long long)(tp->sized ? c.chunk : 0),
+		(unsigned long long)(tp->sized ? c.prefetch : 0), (unsigned long long)c.count,
 		c.reps, med, mn, mx, med * 1e6 / (double)msg, ceil > 0 ? med / ceil : 0,
 		opt.memory > 0 ? med / opt.memory : 0, (unsigned long long)seq_err);
 	printf("%-6s %s %-8s msg %5s ring %4s  %9.1f MB/s  (min %9.1f max %9.1f)  %5.3fx "
@@ -676,41 +688,50 @@ struct ceiling_arg {
 	uint32_t t;
 	uint64_t msg, n;
 	uint64_t *pairs;
+	int handoff;
 };
 
 static void ceiling_fn(struct ctx *cx, void *arg)
 {
 	struct ceiling_arg *a = arg;
 
-	transports[a->t]->ceiling(cx, a->msg, a->n, opt.p->reps, a->pairs);
+	if (a->handoff)
+		transports[a->t]->handoff(cx, opt.cont_cpu, a->msg, a->n, opt.p->reps, a->pairs);
+	else
+		transports[a->t]->ceiling(cx, a->msg, a->n, opt.p->reps, a->pairs);
 }
 
-/* The ceiling (t_memcpy.c), at one size. */
+/* A ceiling (t_memcpy.c) at one size: series "ceiling" (memcpy at the
+ * size), "memory" (the memory copy) or "handoff" (the cross-core read,
+ * after the memcpy ceiling at the same size: it is given as a ratio to
+ * it). */
 static void do_ceiling(struct ctx *cx, uint32_t t, uint64_t msg, const char *series)
 {
 	const char *name = transports[t]->name;
 	uint64_t pairs[2 * MAXREP];
-	int memory = strcmp(series, "memory") == 0;
-	uint64_t n = memory ? 4 : count_for(msg, opt.p->total);
-	struct ceiling_arg a = {t, msg, n, pairs};
-	double med, mn, mx;
-	char m[32];
+	int memory = strcmp(series, "memory") == 0, handoff = strcmp(series, "handoff") == 0;
+	uint64_t n = memory ? 4 : count_for(msg, handoff ? opt.p->memory : opt.p->total);
+	struct ceiling_arg a = {t, msg, n, pairs, handoff};
+	double med, mn, mx, ceil = opt.ceiling[log2u(msg)];
+	char m[32], ratio[32] = "null";
 
 	measured(cx, 1, ceiling_fn, &a);
 	med = median_mbps(pairs, opt.p->reps, &mn, &mx);
 	if (memory)
 		opt.memory = med;
-	else
-		opt.ceiling[log2u(msg)] = med;
+	else if (!handoff)
+		opt.ceiling[log2u(msg)] = ceil = med;
+	if (!memory && ceil > 0)
+		snprintf(ratio, sizeof(ratio), "%.3f", med / ceil);
 	json_head("throughput", name, "-", "-");
 	fprintf(opt.json,
 		",\"series\":\"%s\",\"msg\":%llu,\"count\":%llu,\"reps\":%u,"
 		"\"mbps_median\":%.1f,\"mbps_min\":%.1f,\"mbps_max\":%.1f,\"ratio_to_memcpy\":%s}"
 		"\n",
 		series, (unsigned long long)msg, (unsigned long long)n, opt.p->reps, med, mn, mx,
-		memory ? "null" : "1");
-	printf("%-6s %-6s  msg %5s            %9.1f MB/s  (min %9.1f max %9.1f)\n", name,
-	       memory ? "memory" : "", human(msg, m), med, mn, mx);
+		ratio);
+	printf("%-6s %-7s msg %5s            %9.1f MB/s  (min %9.1f max %9.1f)\n", name,
+	       memory || handoff ? series : "", human(msg, m), med, mn, mx);
 }
 
 static int want(uint32_t t)
@@ -793,6 +814,49 @@ static void thru_stores(struct ctx *cx, uint32_t t)
 }
 
 /*
+ * What might move the ring's big messages (c2h, spinning, in the main
+ * series' store mode): how often the producer publishes, and the
+ * consumer's prefetching, each against the defaults beside it. The other
+ * thing tried, huge pages, is bench/run.sh's second run.
+ */
+/* The tuning's odd corners, every byte: the smallest publish granularity
+ * with the consumer prefetching beyond it, every size, both ways. */
+static void verify_tuning(struct ctx *cx, uint32_t t)
+{
+	const uint64_t *m;
+	uint32_t d;
+
+	opt.cur_chunk = 4 * KiB;
+	opt.cur_prefetch = 4 * KiB;
+	for (d = C2H; d <= H2C; d++)
+		for (m = opt.p->msgs; *m; m++)
+			do_verify(cx, t, d, W_SPIN, *m);
+	opt.cur_chunk = 0;
+	opt.cur_prefetch = opt.prefetch;
+}
+
+static void thru_tuning(struct ctx *cx, uint32_t t)
+{
+	static const uint64_t sizes[] = {1 * MiB, 4 * MiB, 0};
+	static const uint64_t chunks[] = {4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB, 0};
+	static const uint64_t ahead[] = {1 * KiB, 4 * KiB, 0};
+	const uint64_t *m, *k;
+
+	for (m = sizes; *m; m++) {
+		for (k = chunks; *k; k++) {
+			opt.cur_chunk = *k;
+			do_thru(cx, t, C2H, W_SPIN, *m, opt.p->ring, "tuning");
+		}
+		opt.cur_chunk = 0;
+		for (k = ahead; *k; k++) {
+			opt.cur_prefetch = *k;
+			do_thru(cx, t, C2H, W_SPIN, *m, opt.p->ring, "tuning");
+		}
+		opt.cur_prefetch = opt.prefetch;
+	}
+}
+
+/*
  * Each phase goes through the table in order and measures the rows that
  * have what it needs. The ceiling runs whatever --only says: every ratio
  * in the records is to it.
@@ -815,6 +879,13 @@ static void host_plan(struct ctx *cx)
 		for (m = p->files; *m; m++)
 			if (opt.ceiling[log2u(*m)] == 0)
 				do_ceiling(cx, t, *m, "ceiling");
+		/* Two CPUs of our own, or the reader and the writer would
+		 * take turns on one. Big messages only: a small one's turn
+		 * is the round trip, not the read. */
+		if (transports[t]->handoff && opt.host_cpu >= 0 && opt.host_cpu != opt.cont_cpu)
+			for (m = p->msgs; *m; m++)
+				if (*m >= HANDOFF_MIN)
+					do_ceiling(cx, t, *m, "handoff");
 	}
 
 	/* Correctness before speed: every byte, every transport, both ways. */
@@ -824,6 +895,9 @@ static void host_plan(struct ctx *cx)
 	for (t = 0; t < ntransports; t++)
 		if (messages(t) && transports[t]->stores)
 			verify_stores(cx, t);
+	for (t = 0; t < ntransports; t++)
+		if (messages(t) && transports[t]->tuned)
+			verify_tuning(cx, t);
 
 	for (t = 0; t < ntransports; t++) {
 		tp = transports[t];
@@ -832,6 +906,8 @@ static void host_plan(struct ctx *cx)
 		each_message(cx, t, do_thru_main);
 		if (tp->stores)
 			thru_stores(cx, t);
+		if (tp->tuned && opt.p->tuning)
+			thru_tuning(cx, t);
 		if (tp->sized)
 			for (m = p->sweep_msg; *m; m++)
 				for (r = p->rings; *r; r++)
@@ -1009,6 +1085,7 @@ int main(int argc, char **argv)
 					   {"store", required_argument, NULL, 'Z'},
 					   {"sockbuf", required_argument, NULL, 'B'},
 					   {"pipe-size", required_argument, NULL, 'F'},
+					   {"prefetch", required_argument, NULL, 'R'},
 					   {NULL, 0, NULL, 0}};
 	int probe_placement = 0;
 	const char *observe_name = NULL;
@@ -1124,6 +1201,21 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			*(ch == 'B' ? &opt.sockbuf : &opt.pipe_size) = v;
+			break;
+		}
+		case 'R': {
+			char *end;
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg || *end || v > (1ull << 30) || v % 64) {
+				fprintf(stderr,
+					"chanbench: --prefetch wants bytes, a multiple of 64, "
+					"at most 2^30\n");
+				return 2;
+			}
+			opt.prefetch = opt.cur_prefetch = v;
 			break;
 		}
 		case 'h':

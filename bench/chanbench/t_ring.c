@@ -10,6 +10,10 @@
  * inside a big one, so that the consumer copies out while the producer still
  * copies in (the pipelining is where the speed comes from on two cores).
  *
+ * With a prefetch distance, the consumer copies out in pieces of a page and,
+ * before each, asks for the published lines that far beyond it: the
+ * hardware's own prefetchers stop at the end of a page.
+ *
  * Waiting, when the ring is empty (consumer) or full (producer), is in the
  * command's wait mode (wait.c). How the producer stores, plain copies or
  * streaming stores, is the command's store mode (store.c); the consumer
@@ -58,6 +62,7 @@ struct ring {
 	uint32_t other; /* last seen value of the other side's index */
 	uint32_t unpub; /* bytes moved since the index was last published */
 	uint32_t chunk;
+	uint32_t prefetch; /* consumer: bytes ahead, 0: none */
 	int wait;
 	uint64_t spin_ns;
 	int producer;
@@ -123,6 +128,7 @@ static void ring_open(struct ctx *cx, struct ring *r, const char *path, const st
 	r->chunk = c->chunk ? (uint32_t)c->chunk : r->size;
 	if (r->chunk > r->size / 2)
 		r->chunk = r->size / 2;
+	r->prefetch = c->prefetch > r->size / 2 ? r->size / 2 : (uint32_t)c->prefetch;
 	r->wait = (int)c->wait;
 	r->spin_ns = c->spin_ns;
 	r->producer = producer;
@@ -138,7 +144,8 @@ static void ring_open(struct ctx *cx, struct ring *r, const char *path, const st
 	if (producer)
 		storer_init(&r->st, (int)c->store, probe, c->store_window, r->size);
 	snprintf(cx->ctl->res[cx->role].settings, sizeof(cx->ctl->res[0].settings),
-		 "store=%s ring=%u chunk=%u", store_name[c->store], r->size, r->chunk);
+		 "store=%s ring=%u chunk=%u prefetch=%u", store_name[c->store], r->size, r->chunk,
+		 r->prefetch);
 }
 
 static void ring_close(struct ctx *cx, struct ring *r)
@@ -217,6 +224,33 @@ static void ring_put(struct ctx *cx, struct ring *r, const void *src, size_t n, 
 		storer_account(&r->st, bytes);
 }
 
+#define PIECE 4096
+
+/* Copy c bytes out at the consumer's position, asking first, a page at a
+ * time, for what lies r->prefetch further on, as far as is published
+ * (avail bytes from the position): a line asked for before the producer
+ * has written it would only be taken from it again. */
+static void copy_out(const struct ring *r, uint8_t *d, uint32_t c, uint32_t avail)
+{
+	uint32_t off = r->pos & r->mask, done = 0;
+
+	if (!r->prefetch) {
+		memcpy(d, r->data + off, c);
+		return;
+	}
+	while (done < c) {
+		uint32_t piece = c - done < PIECE ? c - done : PIECE;
+		uint32_t from = done + r->prefetch, to = from + piece, x;
+
+		if (to > avail)
+			to = avail;
+		for (x = from; x < to; x += CACHELINE)
+			__builtin_prefetch(r->data + ((r->pos + x) & r->mask), 0, 3);
+		memcpy(d + done, r->data + off + done, piece);
+		done += piece;
+	}
+}
+
 static void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n)
 {
 	uint8_t *d = dst;
@@ -240,7 +274,7 @@ static void ring_get(struct ctx *cx, struct ring *r, void *dst, size_t n)
 			c = r->size - off;
 		if (c > n)
 			c = (uint32_t)n;
-		memcpy(d, r->data + off, c);
+		copy_out(r, d, c, avail);
 		r->pos += c;
 		r->unpub += c;
 		d += c;
@@ -323,6 +357,7 @@ const struct transport t_ring = {
 	.sweep_wait = W_ADAPTIVE,
 	.idle = true,
 	.stores = true,
+	.tuned = true,
 	.make = ring_make,
 	.open = ring_attach,
 	.send = ring_send,

@@ -17,9 +17,6 @@
  * read it, the consumer reads it there (zc_* below).
  */
 #include <errno.h>
-#if defined(__x86_64__)
-#include <emmintrin.h>
-#endif
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -83,36 +80,6 @@ static void teardown(struct ctx *cx, const struct transport *tp, const struct cm
 
 /* What a zc consumer read, so that its reads are not optimised away. */
 static volatile uint64_t sink;
-
-/* Every word of a message, read where it lies: what a consumer that uses
- * the bytes at least does. Four chains of 16-byte loads, so that the loads
- * are neither serialised nor the limit. */
-static uint64_t fold(const uint8_t *p, size_t n)
-{
-	uint64_t r = 0, w;
-	size_t i = 0;
-
-#if defined(__x86_64__)
-	__m128i a = _mm_setzero_si128(), b = a, c = a, d = a;
-	uint64_t out[2];
-
-	for (; i + 64 <= n; i += 64) {
-		a = _mm_xor_si128(a, _mm_loadu_si128((const __m128i *)(p + i)));
-		b = _mm_xor_si128(b, _mm_loadu_si128((const __m128i *)(p + i + 16)));
-		c = _mm_xor_si128(c, _mm_loadu_si128((const __m128i *)(p + i + 32)));
-		d = _mm_xor_si128(d, _mm_loadu_si128((const __m128i *)(p + i + 48)));
-	}
-	_mm_storeu_si128((__m128i *)out, _mm_xor_si128(_mm_xor_si128(a, b), _mm_xor_si128(c, d)));
-	r = out[0] ^ out[1];
-#endif
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		r ^= w;
-	}
-	for (; i < n; i++)
-		r ^= p[i];
-	return r;
-}
 
 /* zc, the producer: the message in place, as the copying transports send
  * theirs (their buffer's byte, 0x5a, and the sequence number first). The
