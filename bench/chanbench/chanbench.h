@@ -233,6 +233,7 @@ struct storer {
 	uint64_t wbytes, wticks; /* the current window: bytes, time in stores */
 	double ref;		 /* auto: bytes per tick of the current way */
 	double left;		 /* auto, in a trial: that of the way it left */
+	uint32_t low;		 /* auto: slow windows in a row */
 	uint32_t settled;	 /* auto: windows since the last trial ... */
 	uint32_t every;		 /* ... and how many until the next */
 	uint32_t switches;

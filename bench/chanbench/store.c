@@ -47,11 +47,14 @@ const char *const store_name[S_COUNT] = {"temporal", "nt", "auto"};
 /* A window below this fraction of the way in use's rate starts a trial. */
 #define DROP	       0.6
 #define WINDOW_DEFAULT (4u << 20)
+#define WINDOW_DEPTHS  4
 /* Settled windows between trials: TRIAL_FIRST after a switch, doubling
  * each time a trial confirms the way in use, up to TRIAL_MAX (1 GiB of
  * 4 MiB windows: a trial in a way six times slower then costs 2%). */
 #define TRIAL_FIRST 8
 #define TRIAL_MAX   256
+/* Slow windows in a row that make a drop. */
+#define DROP_WINDOWS 2
 
 int parse_store(const char *name)
 {
@@ -277,7 +280,12 @@ void storer_init(struct storer *s, int mode, uint64_t probe_ns, uint64_t window,
 	memset(s, 0, sizeof(*s));
 	s->mode = mode;
 	s->probe_ns = probe_ns;
+	/* A window spans the ring's depth several times over: the ring
+	 * fills and drains around every pause, and a window much shorter
+	 * than that times the filling or the draining, not the way. */
 	s->window = window ? window : WINDOW_DEFAULT;
+	if (!window && s->window < WINDOW_DEPTHS * depth)
+		s->window = WINDOW_DEPTHS * depth;
 	s->depth = depth;
 	s->every = TRIAL_FIRST;
 	s->nt = have_nt && (mode == S_NT || (mode == S_AUTO && probe_ns >= PROBE_FAR_NS));
@@ -353,16 +361,25 @@ void storer_account(struct storer *s, uint64_t bytes)
 		}
 		return;
 	}
+	/* One slow window can be a pause that is not the way's (the end of
+	 * a benchmark's repetition, where the producer waits for the ring to
+	 * drain; the host taking a CPU for a moment): a drop counts when
+	 * DROP_WINDOWS windows in a row are slow. */
+	if (s->ref > 0 && rate < s->ref * DROP && ++s->low < DROP_WINDOWS)
+		return;
 	if (s->ref == 0 || rate < s->ref * DROP || ++s->settled >= s->every) {
 		/* The first settled window (the probe may have guessed
 		 * wrong), a drop (the CPUs moved apart), or time for
 		 * another look (they may have moved together: the way in
-		 * use does not drop then, the other would do better). */
-		s->left = rate;
+		 * use does not drop then, the other would just do better,
+		 * and is held against the way's own rate, not one window). */
+		s->left = s->ref > 0 && rate >= s->ref * DROP ? s->ref : rate;
+		s->low = 0;
 		s->trial = 1;
 		flip(s);
 		return;
 	}
+	s->low = 0;
 	/* Follow slow changes without mistaking them for a drop. */
 	s->ref = 0.75 * s->ref + 0.25 * rate;
 }
