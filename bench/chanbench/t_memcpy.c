@@ -12,13 +12,15 @@
  * move its bytes through memory; the report gives the ring's and zc's big
  * messages as ratios to this too.
  *
- * The cross-core read ceiling (handoff): one CPU writes a buffer with plain
+ * The cross-core read (handoff): one CPU writes a buffer with plain
  * stores, then the other reads every line of it, in turns, and only the
  * reads are timed. It is the rate at which one CPU takes lines that the
  * other has just written out of that one's cache, wherever the two are:
- * what a consumer of the ring or of zc does to every byte. Neither can move
- * its bytes faster than this, copies or none; zc saves the ring's copies,
- * and so gains on it only where the copies, not this, are the limit.
+ * what a consumer of the ring or of zc does to every byte, measured alone.
+ * A consumer reading while its producer writes comes near it at best (a
+ * little above, at times: the two overlap where these turns do not); zc
+ * saves the ring's copies, and so gains on it only where the copies, not
+ * this, are the limit.
  */
 #include <errno.h>
 #include <pthread.h>
