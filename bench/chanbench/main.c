@@ -774,6 +774,18 @@ static void each_message(struct ctx *cx, uint32_t t,
 				pass(cx, t, d, wait_at(tp, k), *m);
 }
 
+/* A verify pass at every message size, both ways, spinning, in the
+ * settings of the moment (opt.cur_*). */
+static void verify_spinning(struct ctx *cx, uint32_t t)
+{
+	const uint64_t *m;
+	uint32_t d;
+
+	for (d = C2H; d <= H2C; d++)
+		for (m = opt.p->msgs; *m; m++)
+			do_verify(cx, t, d, W_SPIN, *m);
+}
+
 /*
  * Store modes (ring, zc). Verify: every message size both ways in each
  * mode but the main series', spinning, and auto once more with a window
@@ -782,8 +794,7 @@ static void each_message(struct ctx *cx, uint32_t t,
  */
 static void verify_stores(struct ctx *cx, uint32_t t)
 {
-	const uint64_t *m;
-	uint32_t d, s;
+	uint32_t s;
 
 	for (s = 0; s < S_COUNT; s++) {
 		if (s == opt.store && s != S_AUTO)
@@ -791,9 +802,7 @@ static void verify_stores(struct ctx *cx, uint32_t t)
 		opt.cur_store = s;
 		if (s == S_AUTO)
 			opt.store_window = 64 * KiB;
-		for (d = C2H; d <= H2C; d++)
-			for (m = opt.p->msgs; *m; m++)
-				do_verify(cx, t, d, W_SPIN, *m);
+		verify_spinning(cx, t);
 		opt.store_window = 0;
 	}
 	opt.cur_store = opt.store;
@@ -813,28 +822,23 @@ static void thru_stores(struct ctx *cx, uint32_t t)
 	opt.cur_store = opt.store;
 }
 
+/* The tuning's odd corners, every byte: the smallest publish granularity
+ * with the consumer prefetching beyond it. */
+static void verify_tuning(struct ctx *cx, uint32_t t)
+{
+	opt.cur_chunk = 4 * KiB;
+	opt.cur_prefetch = 4 * KiB;
+	verify_spinning(cx, t);
+	opt.cur_chunk = 0;
+	opt.cur_prefetch = opt.prefetch;
+}
+
 /*
  * What might move the ring's big messages (c2h, spinning, in the main
  * series' store mode): how often the producer publishes, and the
  * consumer's prefetching, each against the defaults beside it. The other
  * thing tried, huge pages, is bench/run.sh's second run.
  */
-/* The tuning's odd corners, every byte: the smallest publish granularity
- * with the consumer prefetching beyond it, every size, both ways. */
-static void verify_tuning(struct ctx *cx, uint32_t t)
-{
-	const uint64_t *m;
-	uint32_t d;
-
-	opt.cur_chunk = 4 * KiB;
-	opt.cur_prefetch = 4 * KiB;
-	for (d = C2H; d <= H2C; d++)
-		for (m = opt.p->msgs; *m; m++)
-			do_verify(cx, t, d, W_SPIN, *m);
-	opt.cur_chunk = 0;
-	opt.cur_prefetch = opt.prefetch;
-}
-
 static void thru_tuning(struct ctx *cx, uint32_t t)
 {
 	static const uint64_t sizes[] = {1 * MiB, 4 * MiB, 0};
