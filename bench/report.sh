@@ -484,9 +484,11 @@ tuning() { # place
 			[ "$f" = "$dc:0" ] && row="$row (the defaults)"
 			echo "| $(iec "$s") | $row | $(cell "$v") | $(span "$(val "$p" "$one" mbps_min)" "$(val "$p" "$one" mbps_max)") | $(cellu "$(ratio "$v" "$base")" 2 ×) |"
 		done
-		v=$(val "$p" "$(sel ring c2h spin "$s" main huge=within_size)")
+		local huge
+		huge=$(sel ring c2h spin "$s" main huge=within_size)
+		v=$(val "$p" "$huge")
 		base=$(val "$p" "$(sel ring c2h spin "$s" main huge=never)")
-		echo "| $(iec "$s") | huge pages (channel huge=within_size; main series, spin) | $(cell "$v") | $(span "$(val "$p" "$(sel ring c2h spin "$s" main huge=within_size)" mbps_min)" "$(val "$p" "$(sel ring c2h spin "$s" main huge=within_size)" mbps_max)") | $(cellu "$(ratio "$v" "$base")" 2 ×) against $(cell "$base") with huge=never |"
+		echo "| $(iec "$s") | huge pages (channel huge=within_size; main series, spin) | $(cell "$v") | $(span "$(val "$p" "$huge" mbps_min)" "$(val "$p" "$huge" mbps_max)") | $(cellu "$(ratio "$v" "$base")" 2 ×) against $(cell "$base") with huge=never |"
 	done
 }
 
@@ -527,10 +529,11 @@ targets() { # place
 			zc=$(fast "$p" zc 1048576)
 			rg=$(fast "$p" ring 1048576)
 			x=$(ratio "$zc" "$rg")
-			local h over=""
+			local h want over=""
 			h=$(handoff "$p" 1048576)
-			if isnum "$h" && isnum "$rg" && awk -v r="$rg" -v h="$h" 'BEGIN { exit !(1.5 * r > h) }'; then
-				over="; 1.5× the ring, $(cellu "$(awk -v r="$rg" 'BEGIN { print 1.5 * r }')" 0 " MB/s"), is $(cellu "$(ratio "$(awk -v r="$rg" 'BEGIN { print 1.5 * r }')" "$h")" 2 ×) the cross-core read, $(cellu "$h" 0 " MB/s")"
+			isnum "$rg" && want=$(awk -v r="$rg" 'BEGIN { print 1.5 * r }')
+			if isnum "$h" && isnum "$rg" && awk -v w="$want" -v h="$h" 'BEGIN { exit !(w > h) }'; then
+				over="; 1.5× the ring, $(cellu "$want" 0 " MB/s"), is $(cellu "$(ratio "$want" "$h")" 2 ×) the cross-core read, $(cellu "$h" 0 " MB/s")"
 			elif isnum "$h"; then
 				over="; cross-core read $(cellu "$h" 0 " MB/s")"
 			fi

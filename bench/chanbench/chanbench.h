@@ -194,6 +194,7 @@ void futex_wake(_Atomic uint32_t *w);
 void barrier(struct ctx *cx);
 void check_abort(struct ctx *cx);
 struct ctl *ctl_map(const char *dir, int create);
+int try_pin_cpu(int cpu);
 void pin_cpu(int cpu);
 void pattern_fill(uint8_t *buf, size_t len, uint64_t seed);
 uint64_t checksum(uint64_t sum, const uint8_t *buf, size_t len);

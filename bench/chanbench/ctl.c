@@ -155,15 +155,19 @@ struct ctl *ctl_map(const char *dir, int create)
 	return c;
 }
 
-void pin_cpu(int cpu)
+/* The calling thread onto one CPU; -1 with errno when it cannot be. */
+int try_pin_cpu(int cpu)
 {
 	cpu_set_t set;
 
-	if (cpu < 0)
-		return;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+void pin_cpu(int cpu)
+{
+	if (cpu >= 0 && try_pin_cpu(cpu) < 0)
 		die("pin to CPU %d", cpu);
 }
 

@@ -992,6 +992,21 @@ static int number(const char *arg, double lo, double hi, double *out)
 	return 1;
 }
 
+/* A byte count within [0, 2^30], a multiple of `align`, the whole
+ * argument. */
+static int bytes_arg(const char *arg, uint64_t align, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno || end == arg || *end || v > (1ull << 30) || v % align)
+		return 0;
+	*out = v;
+	return 1;
+}
+
 /*
  * --probe-placement: the spin round trip between every two CPUs this
  * process may run on, by two of its threads. In a virtual machine the
@@ -1193,35 +1208,22 @@ int main(int argc, char **argv)
 			opt.store = opt.cur_store = (uint32_t)parse_store(optarg);
 			break;
 		case 'B':
-		case 'F': {
-			char *end;
-			unsigned long long v;
-
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || v > (1ull << 30)) {
+		case 'F':
+			if (!bytes_arg(optarg, 1, ch == 'B' ? &opt.sockbuf : &opt.pipe_size)) {
 				fprintf(stderr, "chanbench: --%s wants bytes, at most 2^30\n",
 					ch == 'B' ? "sockbuf" : "pipe-size");
 				return 2;
 			}
-			*(ch == 'B' ? &opt.sockbuf : &opt.pipe_size) = v;
 			break;
-		}
-		case 'R': {
-			char *end;
-			unsigned long long v;
-
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg || *end || v > (1ull << 30) || v % 64) {
+		case 'R':
+			if (!bytes_arg(optarg, 64, &opt.prefetch)) {
 				fprintf(stderr,
 					"chanbench: --prefetch wants bytes, a multiple of 64, "
 					"at most 2^30\n");
 				return 2;
 			}
-			opt.prefetch = opt.cur_prefetch = v;
+			opt.cur_prefetch = opt.prefetch;
 			break;
-		}
 		case 'h':
 			usage(stdout);
 			return 0;

@@ -267,20 +267,11 @@ struct pp_thread {
 	int err;
 };
 
-static int pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 static void *pong_thread(void *arg)
 {
 	struct pp_thread *t = arg;
 
-	if (pin_self(t->cpu) < 0) {
+	if (try_pin_cpu(t->cpu) < 0) {
 		t->err = errno;
 		atomic_store(&t->pp->stop, 1);
 		return NULL;
@@ -302,7 +293,7 @@ uint64_t pingpong_threads(int cpu_a, int cpu_b, uint32_t count)
 	atomic_store(&pp.ping, 0);
 	atomic_store(&pp.pong, 0);
 	atomic_store(&pp.stop, 0);
-	if (sched_getaffinity(0, sizeof(saved), &saved) < 0 || pin_self(cpu_a) < 0)
+	if (sched_getaffinity(0, sizeof(saved), &saved) < 0 || try_pin_cpu(cpu_a) < 0)
 		return 0;
 	errno = pthread_create(&th, NULL, pong_thread, &t);
 	if (errno)

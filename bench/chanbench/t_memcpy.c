@@ -24,7 +24,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -85,12 +84,9 @@ struct handoff {
 static void *handoff_writer(void *arg)
 {
 	struct handoff *h = arg;
-	cpu_set_t set;
 	uint64_t i;
 
-	CPU_ZERO(&set);
-	CPU_SET(h->cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
+	if (try_pin_cpu(h->cpu) < 0)
 		h->err = errno;
 	for (i = 0; i < h->rounds; i++) {
 		while (atomic_load_explicit(&h->turn, memory_order_acquire) != 0)
